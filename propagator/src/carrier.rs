@@ -1,0 +1,353 @@
+//! The seam between header formats and whatever holds headers: two small traits.
+//!
+//! No `http` types here: the core stays dependency-free. `http::HeaderMap` gets impls behind the
+//! `http` feature, `std::collections::HashMap` behind `std`.
+
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::borrow::Borrow;
+
+use crate::error::{ErrorKind, InjectError};
+
+/// Read access to incoming headers.
+///
+/// Names passed in are the lowercase constants of this crate ([`TRACEPARENT`](crate::TRACEPARENT),
+/// …). Implementations should match names ASCII case-insensitively (HTTP field names are), or
+/// store them lowercase.
+///
+/// Implemented for slices, arrays and `Vec`s of `(name, value)` pairs (case-insensitive scan),
+/// `BTreeMap` (and `HashMap` with `std`) keyed by lowercase names, references to any
+/// extractor, and `http::HeaderMap` with the `http` feature.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::Extractor;
+///
+/// let headers = [("TraceParent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("baggage", "a=1"), ("baggage", "b=2")];
+/// // Slices have an inherent `get`, so call the trait's by path.
+/// assert!(Extractor::get(&headers, "traceparent").is_some());
+/// assert_eq!(Extractor::get(&headers, "tracestate"), None);
+///
+/// let mut all = Vec::new();
+/// headers.get_all("baggage", &mut |v| all.push(v));
+/// assert_eq!(all, ["a=1", "b=2"]);
+/// ```
+pub trait Extractor {
+    /// The first value of header `name`, if any.
+    fn get(&self, name: &str) -> Option<&str>;
+
+    /// Calls `each` with every value of header `name`, in order (for headers that may be
+    /// repeated: `tracestate`, `baggage`, and `traceparent`, whose repetition is an error).
+    ///
+    /// The default calls `each` once with [`get`](Self::get)'s value; override it when the
+    /// carrier can hold repeated headers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Extractor;
+    ///
+    /// struct One(&'static str);
+    /// impl Extractor for One {
+    ///     fn get(&self, name: &str) -> Option<&str> {
+    ///         (name == "baggage").then_some(self.0)
+    ///     }
+    /// }
+    /// let mut seen = Vec::new();
+    /// One("a=1").get_all("baggage", &mut |v| seen.push(v));
+    /// One("a=1").get_all("tracestate", &mut |v| seen.push(v));
+    /// assert_eq!(seen, ["a=1"]);
+    /// ```
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        if let Some(value) = self.get(name) {
+            each(value);
+        }
+    }
+}
+
+/// Write access to outgoing headers.
+///
+/// `name` is always one of the lowercase header-name constants of this crate, hence
+/// `&'static str` (lets `http::HeaderMap` use `HeaderName::from_static`, no allocation).
+/// `set` replaces any previous value of the same header. Values handed to `set` have already
+/// been checked to be valid HTTP field values.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::Injector;
+///
+/// let mut headers: Vec<(String, String)> = vec![("Baggage".into(), "old=1".into())];
+/// headers.set("baggage", "new=2".into());
+/// assert_eq!(headers, [("baggage".to_string(), "new=2".to_string())]);
+/// ```
+pub trait Injector {
+    /// Sets header `name` to `value`, replacing earlier values.
+    fn set(&mut self, name: &'static str, value: String);
+}
+
+/// Joins every value of `name` with `,` (RFC 7230 §3.2.2). Borrows when there is one line:
+/// the common case allocates nothing.
+pub(crate) fn combined<'a, E: Extractor + ?Sized>(
+    carrier: &'a E,
+    name: &str,
+) -> Option<Cow<'a, str>> {
+    let mut out: Option<Cow<'a, str>> = None;
+    carrier.get_all(name, &mut |value| match &mut out {
+        None => out = Some(Cow::Borrowed(value)),
+        Some(joined) => {
+            let joined = joined.to_mut();
+            joined.push(',');
+            joined.push_str(value);
+        }
+    });
+    out
+}
+
+/// An HTTP field value (RFC 7230 §3.2): visible ASCII, with spaces and tabs only inside. CR,
+/// LF, NUL, other controls and non-ASCII bytes are refused.
+pub(crate) fn is_valid_header_value(value: &str) -> bool {
+    let b = value.as_bytes();
+    let edges_ok =
+        !matches!(b.first(), Some(b' ' | b'\t')) && !matches!(b.last(), Some(b' ' | b'\t'));
+    edges_ok && b.iter().all(|&c| c == b'\t' || matches!(c, 0x20..=0x7e))
+}
+
+/// Sets `name` if `value` is a valid HTTP field value; otherwise leaves the carrier alone and
+/// records the first refusal in `result`.
+pub(crate) fn set_checked<I: Injector + ?Sized>(
+    carrier: &mut I,
+    name: &'static str,
+    value: String,
+    result: &mut Result<(), InjectError>,
+) {
+    if is_valid_header_value(&value) {
+        carrier.set(name, value);
+    } else if result.is_ok() {
+        *result = Err(InjectError::new(name, ErrorKind::InvalidHeaderValue));
+    }
+}
+
+/// The first value of `name` and how many values there are.
+pub(crate) fn first_and_count<'a, E: Extractor + ?Sized>(
+    carrier: &'a E,
+    name: &str,
+) -> (Option<&'a str>, usize) {
+    let mut first = None;
+    let mut count = 0;
+    carrier.get_all(name, &mut |value| {
+        count += 1;
+        if first.is_none() {
+            first = Some(value);
+        }
+    });
+    (first, count)
+}
+
+impl<T: Extractor + ?Sized> Extractor for &T {
+    #[inline]
+    fn get(&self, name: &str) -> Option<&str> {
+        (**self).get(name)
+    }
+
+    #[inline]
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        (**self).get_all(name, each);
+    }
+}
+
+impl<T: Extractor + ?Sized> Extractor for &mut T {
+    #[inline]
+    fn get(&self, name: &str) -> Option<&str> {
+        (**self).get(name)
+    }
+
+    #[inline]
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        (**self).get_all(name, each);
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Extractor for [(K, V)] {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        for (k, v) in self {
+            if k.as_ref().eq_ignore_ascii_case(name) {
+                each(v.as_ref());
+            }
+        }
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Extractor for [(K, V); N] {
+    #[inline]
+    fn get(&self, name: &str) -> Option<&str> {
+        Extractor::get(self.as_slice(), name)
+    }
+
+    #[inline]
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        self.as_slice().get_all(name, each);
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Extractor for Vec<(K, V)> {
+    #[inline]
+    fn get(&self, name: &str) -> Option<&str> {
+        Extractor::get(self.as_slice(), name)
+    }
+
+    #[inline]
+    fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        self.as_slice().get_all(name, each);
+    }
+}
+
+/// Keys must be stored lowercase.
+impl<K: Borrow<str> + Ord, V: AsRef<str>> Extractor for BTreeMap<K, V> {
+    #[inline]
+    fn get(&self, name: &str) -> Option<&str> {
+        BTreeMap::get(self, name).map(AsRef::as_ref)
+    }
+}
+
+impl Injector for Vec<(String, String)> {
+    fn set(&mut self, name: &'static str, value: String) {
+        self.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.push((String::from(name), value));
+    }
+}
+
+impl Injector for BTreeMap<String, String> {
+    #[inline]
+    fn set(&mut self, name: &'static str, value: String) {
+        self.insert(String::from(name), value);
+    }
+}
+
+impl<T: Injector + ?Sized> Injector for &mut T {
+    #[inline]
+    fn set(&mut self, name: &'static str, value: String) {
+        (**self).set(name, value);
+    }
+}
+
+#[cfg(feature = "std")]
+mod std_impls {
+    use super::{Extractor, Injector};
+    use alloc::string::String;
+    use core::borrow::Borrow;
+    use core::hash::{BuildHasher, Hash};
+    use std::collections::HashMap;
+
+    /// Keys must be stored lowercase.
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    impl<K: Borrow<str> + Hash + Eq, V: AsRef<str>, S: BuildHasher> Extractor for HashMap<K, V, S> {
+        #[inline]
+        fn get(&self, name: &str) -> Option<&str> {
+            HashMap::get(self, name).map(AsRef::as_ref)
+        }
+    }
+
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    impl<S: BuildHasher> Injector for HashMap<String, String, S> {
+        #[inline]
+        fn set(&mut self, name: &'static str, value: String) {
+            self.insert(String::from(name), value);
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+mod http_impls {
+    use super::{Extractor, Injector};
+    use alloc::string::String;
+    use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    /// The names this crate writes, as `HeaderName`s built at compile time (no allocation).
+    static KNOWN: [HeaderName; 14] = [
+        HeaderName::from_static(crate::TRACEPARENT),
+        HeaderName::from_static(crate::TRACESTATE),
+        HeaderName::from_static(crate::BAGGAGE),
+        HeaderName::from_static(crate::X_DATADOG_TRACE_ID),
+        HeaderName::from_static(crate::X_DATADOG_PARENT_ID),
+        HeaderName::from_static(crate::X_DATADOG_SAMPLING_PRIORITY),
+        HeaderName::from_static(crate::X_DATADOG_ORIGIN),
+        HeaderName::from_static(crate::X_DATADOG_TAGS),
+        HeaderName::from_static(crate::B3),
+        HeaderName::from_static(crate::X_B3_TRACEID),
+        HeaderName::from_static(crate::X_B3_SPANID),
+        HeaderName::from_static(crate::X_B3_PARENTSPANID),
+        HeaderName::from_static(crate::X_B3_SAMPLED),
+        HeaderName::from_static(crate::X_B3_FLAGS),
+    ];
+
+    /// Values that are not UTF-8 are skipped; values with non-ASCII UTF-8 are passed on and
+    /// rejected (and reported) by the parsers.
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    impl Extractor for HeaderMap {
+        #[inline]
+        fn get(&self, name: &str) -> Option<&str> {
+            HeaderMap::get(self, name).and_then(|v| core::str::from_utf8(v.as_bytes()).ok())
+        }
+
+        fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
+            for value in HeaderMap::get_all(self, name) {
+                if let Ok(s) = core::str::from_utf8(value.as_bytes()) {
+                    each(s);
+                }
+            }
+        }
+    }
+
+    /// Skips (does not panic on) names or values `http` rejects.
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    impl Injector for HeaderMap {
+        fn set(&mut self, name: &'static str, value: String) {
+            let Ok(value) = HeaderValue::try_from(value) else {
+                return;
+            };
+            let name = match KNOWN.iter().find(|known| known.as_str() == name) {
+                Some(known) => known.clone(),
+                None => match HeaderName::from_bytes(name.as_bytes()) {
+                    Ok(name) => name,
+                    Err(_) => return,
+                },
+            };
+            self.insert(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_borrows_one_line_and_joins_more() {
+        let one = [("baggage", "a=1")];
+        assert!(matches!(
+            combined(&one[..], "baggage"),
+            Some(Cow::Borrowed("a=1"))
+        ));
+        let two = [("baggage", "a=1"), ("other", "x"), ("BAGGAGE", "b=2")];
+        assert_eq!(combined(&two[..], "baggage").as_deref(), Some("a=1,b=2"));
+        assert_eq!(combined(&two[..], "tracestate"), None);
+        assert_eq!(first_and_count(&two[..], "baggage"), (Some("a=1"), 2));
+    }
+
+    #[test]
+    fn btree_map_carrier() {
+        let mut map = BTreeMap::new();
+        map.set("traceparent", String::from("x"));
+        assert_eq!(Extractor::get(&map, "traceparent"), Some("x"));
+    }
+}

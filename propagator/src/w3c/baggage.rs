@@ -1,0 +1,884 @@
+//! `baggage` (W3C Baggage, <https://www.w3.org/TR/baggage/>).
+//!
+//! Zero-allocation design: a parsed `Baggage` is the header text (`Cow::Borrowed` from the
+//! carrier when it came in one line) in which every member is known to be valid, plus a member
+//! count and the canonical length. Members are split out again on demand, and values are
+//! percent-decoded on access, borrowing unless they hold an escape. Parsing a header whose
+//! members are all valid and within the limits therefore allocates nothing, whatever the number
+//! of members. Only bad input (a member to drop from the middle: the kept members are copied
+//! into a new string) and mutation (`set`, `remove`, `merge_missing`: a new canonical string)
+//! allocate.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+use core::str::FromStr;
+
+use crate::codec::{self, is_baggage_octet, is_token, trim_ows};
+use crate::error::{ErrorKind, ParseError};
+
+/// Header name `baggage`.
+pub const BAGGAGE: &str = "baggage";
+
+/// Members kept: a platform MUST propagate at least 64 (W3C Baggage §Limits,
+/// <https://www.w3.org/TR/baggage/#limits>); this is also Datadog's `DD_TRACE_BAGGAGE_MAX_ITEMS`.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::{Baggage, BAGGAGE_MAX_MEMBERS};
+///
+/// let fits: String = (0..BAGGAGE_MAX_MEMBERS).map(|i| format!("k{i}=v,")).collect();
+/// assert!(Baggage::parse(&fits).is_ok());
+/// assert!(Baggage::parse(&format!("{fits}one=more")).is_err());
+/// ```
+pub const BAGGAGE_MAX_MEMBERS: usize = 64;
+
+/// Bytes kept: a platform MUST propagate a baggage-string of at least 8192 bytes (W3C Baggage
+/// §Limits); this is also Datadog's `DD_TRACE_BAGGAGE_MAX_BYTES`. Measured on the canonical
+/// form this crate writes (no OWS).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::{Baggage, BAGGAGE_MAX_BYTES};
+///
+/// let fits = format!("k={}", "v".repeat(BAGGAGE_MAX_BYTES - 2));
+/// assert!(Baggage::parse(&fits).is_ok());
+/// assert!(Baggage::parse(&format!("{fits}v")).is_err());
+/// ```
+pub const BAGGAGE_MAX_BYTES: usize = 8192;
+
+/// A list of W3C baggage members: `key=value;property;key=value`, order kept, duplicate keys
+/// allowed.
+///
+/// * Keys are RFC 7230 tokens and are not percent-decoded.
+/// * Values are `*baggage-octet`; [`BaggageMember::value`] percent-decodes them (invalid UTF-8
+///   becomes U+FFFD). A `%` not followed by two hex digits is kept literally: it is itself a
+///   `baggage-octet`, so the ABNF allows the member, and dropping user data would be worse.
+/// * [`set`](Self::set) percent-encodes everything outside `baggage-octet`, and `%` (a space is
+///   `%20`). Received values are passed on as received.
+/// * [`get`](Self::get) returns the **last** value of a repeated key, as OpenTelemetry and the
+///   Datadog tracers do (they fill a map in header order).
+/// * Limits: up to [`BAGGAGE_MAX_MEMBERS`] members and [`BAGGAGE_MAX_BYTES`] bytes are kept;
+///   [`parse_lossy`](Self::parse_lossy) drops whole members beyond (and every member after the
+///   first one that does not fit), and drops invalid members without losing the valid ones,
+///   reporting each drop.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::Baggage;
+///
+/// let baggage = Baggage::parse("userId=alice,serverNode=DF%2028,isProduction=false")?;
+/// assert_eq!(baggage.get("serverNode").as_deref(), Some("DF 28"));
+/// assert_eq!(baggage.len(), 3);
+///
+/// // The lenient parser keeps what it can and says what it dropped.
+/// let mut dropped = Vec::new();
+/// let baggage = Baggage::parse_lossy("a=1,not a token=2,b=3", |d| dropped.push(d.to_string()));
+/// assert_eq!(baggage.to_string(), "a=1,b=3");
+/// assert_eq!(dropped, ["member 2 dropped: key is not a token"]);
+///
+/// // The strict one refuses.
+/// assert!(Baggage::parse("a=1,not a token=2").is_err());
+/// # Ok::<(), usertrail_propagator::ParseError>(())
+/// ```
+#[derive(Clone)]
+pub struct Baggage<'a> {
+    /// Every non-empty OWS-trimmed `,`-segment is a valid member, within the limits.
+    text: Cow<'a, str>,
+    len: u32,
+    /// Length of the canonical form (`write_to`).
+    bytes: u32,
+}
+
+/// One member dropped by [`Baggage::parse_lossy`] (or several: everything from a member that
+/// went over a limit to the end of the header).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::Baggage;
+///
+/// let mut drops = Vec::new();
+/// Baggage::parse_lossy("ok=1,bad=\"quoted\"", |d| drops.push(d));
+/// assert_eq!(drops[0].member(), 2);
+/// assert_eq!(drops[0].count(), 1);
+/// assert_eq!(drops[0].to_string(), "member 2 dropped: value has a character outside baggage-octet");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    member: u32,
+    count: u32,
+    kind: ErrorKind,
+}
+
+impl Dropped {
+    /// 1-based position of the (first) dropped member among the header's non-empty members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut drops = Vec::new();
+    /// usertrail_propagator::Baggage::parse_lossy(", ,x,a=1", |d| drops.push(d.member()));
+    /// assert_eq!(drops, [1]);
+    /// ```
+    #[inline]
+    pub fn member(&self) -> usize {
+        self.member as usize
+    }
+
+    /// How many members were dropped at once: 1, or, past a limit, all those left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let header = "k=v,".repeat(66);
+    /// let mut drops = Vec::new();
+    /// usertrail_propagator::Baggage::parse_lossy(&header, |d| drops.push((d.member(), d.count())));
+    /// assert_eq!(drops, [(65, 2)]);
+    /// ```
+    #[inline]
+    pub fn count(&self) -> usize {
+        self.count as usize
+    }
+
+    #[inline]
+    pub(crate) fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.count > 1 {
+            write!(
+                f,
+                "{} members from member {} on dropped: {}",
+                self.count, self.member, self.kind
+            )
+        } else {
+            write!(f, "member {} dropped: {}", self.member, self.kind)
+        }
+    }
+}
+
+/// One `key=value;properties` member, borrowed from a [`Baggage`].
+///
+/// # Examples
+///
+/// ```
+/// let baggage = usertrail_propagator::Baggage::parse("key3=value%203; propertyKey=propertyValue;flag")?;
+/// let member = baggage.iter().next().unwrap();
+/// assert_eq!(member.key(), "key3");
+/// assert_eq!(member.value(), "value 3");
+/// assert_eq!(member.raw_value(), "value%203");
+/// let props: Vec<_> = member.properties().collect();
+/// assert_eq!(props, [("propertyKey", Some("propertyValue")), ("flag", None)]);
+/// # Ok::<(), usertrail_propagator::ParseError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct BaggageMember<'b> {
+    key: &'b str,
+    raw_value: &'b str,
+    /// Everything after the first `;`, OWS intact (validated).
+    properties: Option<&'b str>,
+}
+
+impl<'b> BaggageMember<'b> {
+    /// Splits a validated member (already OWS-trimmed).
+    fn split(member: &'b str) -> Self {
+        let (kv, properties) = match member.split_once(';') {
+            Some((kv, props)) => (kv, Some(props)),
+            None => (member, None),
+        };
+        let (key, raw_value) = kv.split_once('=').unwrap_or((kv, ""));
+        BaggageMember {
+            key: trim_ows(key),
+            raw_value: trim_ows(raw_value),
+            properties,
+        }
+    }
+
+    /// Validates a member (already OWS-trimmed); returns its canonical length.
+    fn check(member: &str) -> Result<usize, ErrorKind> {
+        let (kv, properties) = match member.split_once(';') {
+            Some((kv, props)) => (kv, Some(props)),
+            None => (member, None),
+        };
+        let (key, value) = kv.split_once('=').ok_or(ErrorKind::MissingEquals)?;
+        let (key, value) = (trim_ows(key), trim_ows(value));
+        if !is_token(key) {
+            return Err(ErrorKind::KeyNotToken);
+        }
+        if !value.bytes().all(is_baggage_octet) {
+            return Err(ErrorKind::ValueNotBaggageOctets);
+        }
+        let mut size = key.len() + 1 + value.len();
+        for property in properties.into_iter().flat_map(|p| p.split(';')) {
+            let (pkey, pvalue) = split_property(property);
+            if !is_token(pkey) || !pvalue.is_none_or(|v| v.bytes().all(is_baggage_octet)) {
+                return Err(ErrorKind::PropertyInvalid);
+            }
+            size += 1 + pkey.len() + pvalue.map_or(0, |v| 1 + v.len());
+        }
+        Ok(size)
+    }
+
+    /// The key (a token, not decoded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse(" user.id = u1 ")?;
+    /// assert_eq!(baggage.iter().next().unwrap().key(), "user.id");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn key(&self) -> &'b str {
+        self.key
+    }
+
+    /// The percent-decoded value; borrows unless the value holds an escape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    ///
+    /// let baggage = usertrail_propagator::Baggage::parse("a=plain,b=caf%C3%A9,c=%FF")?;
+    /// let values: Vec<Cow<str>> = baggage.iter().map(|m| m.value()).collect();
+    /// assert!(matches!(values[0], Cow::Borrowed("plain")));
+    /// assert_eq!(values[1], "café");
+    /// assert_eq!(values[2], "\u{FFFD}");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn value(&self) -> Cow<'b, str> {
+        codec::percent_decode(self.raw_value)
+    }
+
+    /// The value as it appears in the header (still percent-encoded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("a=DF%2028")?;
+    /// assert_eq!(baggage.iter().next().unwrap().raw_value(), "DF%2028");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn raw_value(&self) -> &'b str {
+        self.raw_value
+    }
+
+    /// The properties, OWS-trimmed: `(key, Some(value))` for `;k=v`, `(key, None)` for `;k`.
+    /// Their meaning is opaque to the spec; they are passed on as received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("key1=value1;property1;property2")?;
+    /// let props: Vec<_> = baggage.iter().next().unwrap().properties().collect();
+    /// assert_eq!(props, [("property1", None), ("property2", None)]);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn properties(&self) -> impl Iterator<Item = (&'b str, Option<&'b str>)> + use<'b> {
+        self.properties
+            .into_iter()
+            .flat_map(|p| p.split(';'))
+            .map(split_property)
+    }
+
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self.key);
+        out.push('=');
+        out.push_str(self.raw_value);
+        for (key, value) in self.properties() {
+            out.push(';');
+            out.push_str(key);
+            if let Some(value) = value {
+                out.push('=');
+                out.push_str(value);
+            }
+        }
+    }
+
+    fn canonical_len(&self) -> usize {
+        self.key.len()
+            + 1
+            + self.raw_value.len()
+            + self
+                .properties()
+                .map(|(k, v)| 1 + k.len() + v.map_or(0, |v| 1 + v.len()))
+                .sum::<usize>()
+    }
+}
+
+/// Equal when keys, decoded values and properties are equal.
+impl PartialEq for BaggageMember<'_> {
+    fn eq(&self, other: &BaggageMember<'_>) -> bool {
+        self.key == other.key
+            && self.value() == other.value()
+            && self.properties().eq(other.properties())
+    }
+}
+
+impl Eq for BaggageMember<'_> {}
+
+fn split_property(property: &str) -> (&str, Option<&str>) {
+    match property.split_once('=') {
+        Some((key, value)) => (trim_ows(key), Some(trim_ows(value))),
+        None => (trim_ows(property), None),
+    }
+}
+
+fn segments(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(trim_ows)
+        .filter(|member| !member.is_empty())
+}
+
+impl<'a> Baggage<'a> {
+    /// An empty baggage.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut baggage = usertrail_propagator::Baggage::new();
+    /// baggage.set("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6")?;
+    /// assert_eq!(baggage.to_string(), "session.id=5afb433c-40c3-4974-a7c2-8d5933cc67f6");
+    /// assert!(baggage.set("session id", "x").is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub const fn new() -> Self {
+        Baggage {
+            text: Cow::Borrowed(""),
+            len: 0,
+            bytes: 0,
+        }
+    }
+}
+
+impl Default for Baggage<'_> {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Baggage<'a> {
+    /// Strict parse: every member must be valid and the header within the limits.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid member, or going over [`BAGGAGE_MAX_MEMBERS`] / [`BAGGAGE_MAX_BYTES`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Baggage;
+    ///
+    /// let baggage = Baggage::parse("key1=value1;property1;property2, key2 = value2, key3=value3; propertyKey=propertyValue")?;
+    /// assert_eq!(baggage.len(), 3);
+    /// assert_eq!(Baggage::parse("key1").unwrap_err().to_string(), "list member has no '='");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn parse(s: &'a str) -> Result<Self, ParseError> {
+        let mut first = None;
+        let baggage = Self::from_cow_lossy(Cow::Borrowed(s), &mut |d: Dropped| {
+            first.get_or_insert(d.kind);
+        });
+        match first {
+            Some(kind) => Err(kind.into()),
+            None => Ok(baggage),
+        }
+    }
+
+    /// Lenient parse, for incoming headers: never fails. Invalid members are dropped, the valid
+    /// ones kept; past the limits, the member that does not fit and all after it are dropped.
+    /// `on_drop` hears about each drop (at most once per invalid member, once for everything
+    /// past a limit).
+    ///
+    /// Allocates only when an invalid member sits before a valid one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Baggage;
+    ///
+    /// let mut drops = 0;
+    /// let baggage = Baggage::parse_lossy("session.id=s1,user.id=u 1,account.id=a1", |_| drops += 1);
+    /// assert_eq!(baggage.to_string(), "session.id=s1,account.id=a1");
+    /// assert_eq!(drops, 1);
+    /// ```
+    pub fn parse_lossy(s: &'a str, mut on_drop: impl FnMut(Dropped)) -> Self {
+        Self::from_cow_lossy(Cow::Borrowed(s), &mut on_drop)
+    }
+
+    pub(crate) fn from_cow_lossy(text: Cow<'a, str>, on_drop: &mut dyn FnMut(Dropped)) -> Self {
+        let mut len: u32 = 0;
+        let mut bytes: usize = 0;
+        let mut index: u32 = 0;
+        // Set at the first invalid member: from there on, kept members are copied here.
+        let mut rebuilt: Option<String> = None;
+        // Set when a limit is hit: the kept members are `text[..cut]`.
+        let mut cut: Option<usize> = None;
+        let mut offset = 0;
+        let mut pieces = text.split(',');
+        while let Some(piece) = pieces.next() {
+            let piece_start = offset;
+            offset += piece.len() + 1;
+            let member = trim_ows(piece);
+            if member.is_empty() {
+                continue;
+            }
+            index = index.saturating_add(1);
+            let size = match BaggageMember::check(member) {
+                Ok(size) => size,
+                Err(kind) => {
+                    on_drop(Dropped {
+                        member: index,
+                        count: 1,
+                        kind,
+                    });
+                    if rebuilt.is_none() {
+                        rebuilt = Some(String::from(text.get(..piece_start).unwrap_or("")));
+                    }
+                    continue;
+                }
+            };
+            let separator = usize::from(len > 0);
+            let over = if len as usize == BAGGAGE_MAX_MEMBERS {
+                Some(ErrorKind::OverMemberLimit)
+            } else if bytes + separator + size > BAGGAGE_MAX_BYTES {
+                Some(ErrorKind::OverByteLimit)
+            } else {
+                None
+            };
+            if let Some(kind) = over {
+                // One linear pass over the rest to count it; nothing is kept or allocated.
+                let rest = pieces.filter(|p| !trim_ows(p).is_empty()).count();
+                on_drop(Dropped {
+                    member: index,
+                    count: u32::try_from(rest).unwrap_or(u32::MAX).saturating_add(1),
+                    kind,
+                });
+                cut = Some(piece_start);
+                break;
+            }
+            len += 1;
+            bytes += separator + size;
+            if let Some(out) = rebuilt.as_mut() {
+                out.push(',');
+                out.push_str(member);
+            }
+        }
+        let text = match (rebuilt, cut) {
+            (Some(out), _) => Cow::Owned(out),
+            (None, Some(cut)) => match text {
+                Cow::Borrowed(s) => Cow::Borrowed(s.get(..cut).unwrap_or("")),
+                Cow::Owned(mut s) => {
+                    if s.is_char_boundary(cut) {
+                        s.truncate(cut);
+                    }
+                    Cow::Owned(s)
+                }
+            },
+            (None, None) => text,
+        };
+        Baggage {
+            text,
+            len,
+            bytes: bytes as u32,
+        }
+    }
+
+    /// Number of members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(usertrail_propagator::Baggage::parse("a=1,a=2")?.len(), 2);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// `true` when there is no member.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(usertrail_propagator::Baggage::parse("")?.is_empty());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Length in bytes of the header value [`write_to`](Self::write_to) produces.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("key2 = value2, a=1")?;
+    /// assert_eq!(baggage.encoded_len(), "key2=value2,a=1".len());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn encoded_len(&self) -> usize {
+        self.bytes as usize
+    }
+
+    /// The members in header order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("a=1,b=2")?;
+    /// let keys: Vec<&str> = baggage.iter().map(|m| m.key()).collect();
+    /// assert_eq!(keys, ["a", "b"]);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = BaggageMember<'_>> + '_ {
+        segments(&self.text).map(BaggageMember::split)
+    }
+
+    /// The decoded value of the **last** member with `key` (OpenTelemetry/Datadog semantics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("user.id=first,user.id=last")?;
+    /// assert_eq!(baggage.get("user.id").as_deref(), Some("last"));
+    /// assert_eq!(baggage.get("account.id"), None);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        self.iter()
+            .filter(|m| m.key == key)
+            .last()
+            .map(|m| m.value())
+    }
+
+    /// Whether some member has `key`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("a=1")?;
+    /// assert!(baggage.contains_key("a"));
+    /// assert!(!baggage.contains_key("A"));
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.iter().any(|m| m.key == key)
+    }
+
+    /// Sets `key` to `value` (percent-encoded): removes every member with `key`, then appends
+    /// the new one at the end.
+    ///
+    /// # Errors
+    ///
+    /// `key` is not a token, or the result would go over the limits; the baggage is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut baggage = usertrail_propagator::Baggage::parse("user.id=old,a=1")?;
+    /// baggage.set("user.id", "jean dupont, 100%")?;
+    /// assert_eq!(baggage.to_string(), "a=1,user.id=jean%20dupont%2C%20100%25");
+    /// assert_eq!(baggage.get("user.id").as_deref(), Some("jean dupont, 100%"));
+    /// assert!(baggage.set("", "x").is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParseError> {
+        if !is_token(key) {
+            return Err(ErrorKind::KeyNotToken.into());
+        }
+        let size = key.len() + 1 + codec::percent_encoded_len(value);
+        let (mut len, mut bytes) = (0usize, 0usize);
+        for member in self.iter().filter(|m| m.key != key) {
+            bytes += usize::from(len > 0) + member.canonical_len();
+            len += 1;
+        }
+        let bytes = bytes + usize::from(len > 0) + size;
+        if len >= BAGGAGE_MAX_MEMBERS {
+            return Err(ErrorKind::OverMemberLimit.into());
+        }
+        if bytes > BAGGAGE_MAX_BYTES {
+            return Err(ErrorKind::OverByteLimit.into());
+        }
+        let mut out = String::with_capacity(bytes);
+        for member in self.iter().filter(|m| m.key != key) {
+            member.write_to(&mut out);
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push('=');
+        codec::percent_encode_into(value, &mut out);
+        self.text = Cow::Owned(out);
+        self.len = len as u32 + 1;
+        self.bytes = bytes as u32;
+        Ok(())
+    }
+
+    /// Removes every member with `key`; returns whether there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut baggage = usertrail_propagator::Baggage::parse("a=1,b=2,a=3")?;
+    /// assert!(baggage.remove("a"));
+    /// assert!(!baggage.remove("a"));
+    /// assert_eq!(baggage.to_string(), "b=2");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn remove(&mut self, key: &str) -> bool {
+        if !self.contains_key(key) {
+            return false;
+        }
+        let mut out = String::with_capacity(self.bytes as usize);
+        let mut len = 0;
+        for member in self.iter().filter(|m| m.key != key) {
+            if len > 0 {
+                out.push(',');
+            }
+            member.write_to(&mut out);
+            len += 1;
+        }
+        self.bytes = out.len() as u32;
+        self.text = Cow::Owned(out);
+        self.len = len;
+        true
+    }
+
+    /// Appends each `(key, value)` whose key is not in the baggage yet, in order, while the
+    /// result stays within [`BAGGAGE_MAX_MEMBERS`] and [`BAGGAGE_MAX_BYTES`]. Values are
+    /// percent-encoded. Existing members, and so an application's own value for a key, win.
+    ///
+    /// This is what the browser SDK does with an application's `baggage` header and the
+    /// `session.id` / `user.id` / `account.id` members (see also
+    /// [`Identity::merge_into`](crate::Identity::merge_into)).
+    ///
+    /// Returns how many pairs were left out because of the limits.
+    ///
+    /// # Errors
+    ///
+    /// A key is not a token; nothing is changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut baggage = usertrail_propagator::Baggage::parse("user.id=set-by-app,theme=dark")?;
+    /// let left_out = baggage.merge_missing(&[("session.id", "s 1"), ("user.id", "u1")])?;
+    /// assert_eq!(left_out, 0);
+    /// assert_eq!(baggage.to_string(), "user.id=set-by-app,theme=dark,session.id=s%201");
+    /// assert!(baggage.merge_missing(&[("bad key", "x")]).is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn merge_missing(&mut self, pairs: &[(&str, &str)]) -> Result<usize, ParseError> {
+        if pairs.iter().any(|(key, _)| !is_token(key)) {
+            return Err(ErrorKind::KeyNotToken.into());
+        }
+        let mut out: Option<String> = None;
+        let mut len = self.len as usize;
+        let mut bytes = self.bytes as usize;
+        let mut left_out = 0;
+        for (i, &(key, value)) in pairs.iter().enumerate() {
+            let earlier = pairs[..i].iter().any(|(k, _)| *k == key);
+            if earlier || self.contains_key(key) {
+                continue;
+            }
+            let separator = usize::from(len > 0);
+            let size = key.len() + 1 + codec::percent_encoded_len(value);
+            if len >= BAGGAGE_MAX_MEMBERS || bytes + separator + size > BAGGAGE_MAX_BYTES {
+                left_out += 1;
+                continue;
+            }
+            let out = out.get_or_insert_with(|| {
+                let mut s = String::with_capacity(bytes + 64);
+                self.write_to(&mut s);
+                s
+            });
+            if separator == 1 {
+                out.push(',');
+            }
+            out.push_str(key);
+            out.push('=');
+            codec::percent_encode_into(value, out);
+            len += 1;
+            bytes += separator + size;
+        }
+        if let Some(out) = out {
+            self.text = Cow::Owned(out);
+            self.len = len as u32;
+            self.bytes = bytes as u32;
+        }
+        Ok(left_out)
+    }
+
+    /// Appends the canonical header value (no OWS) to `out`, without going through
+    /// `core::fmt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut out = String::new();
+    /// usertrail_propagator::Baggage::parse("userId =   alice, serverNode = DF%2028")?.write_to(&mut out);
+    /// assert_eq!(out, "userId=alice,serverNode=DF%2028");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn write_to(&self, out: &mut String) {
+        for (i, member) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            member.write_to(out);
+        }
+    }
+
+    /// The canonical header value as a new string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("a=1; p = v")?;
+    /// assert_eq!(baggage.to_header_value(), "a=1;p=v");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn to_header_value(&self) -> String {
+        let mut out = String::with_capacity(self.bytes as usize);
+        self.write_to(&mut out);
+        out
+    }
+
+    /// A copy that owns its text, to keep beyond the request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Baggage;
+    ///
+    /// let kept: Baggage<'static> = Baggage::parse(&String::from("a=1"))?.into_owned();
+    /// assert_eq!(kept.get("a").as_deref(), Some("1"));
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn into_owned(self) -> Baggage<'static> {
+        Baggage {
+            text: Cow::Owned(self.text.into_owned()),
+            len: self.len,
+            bytes: self.bytes,
+        }
+    }
+}
+
+impl PartialEq for Baggage<'_> {
+    fn eq(&self, other: &Baggage<'_>) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Baggage<'_> {}
+
+impl fmt::Debug for Baggage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|m| (m.key, m.value())))
+            .finish()
+    }
+}
+
+impl fmt::Display for Baggage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_header_value())
+    }
+}
+
+impl FromStr for Baggage<'static> {
+    type Err = ParseError;
+    #[inline]
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Baggage::parse(s).map(Baggage::into_owned)
+    }
+}
+
+impl<'a> TryFrom<&'a str> for Baggage<'a> {
+    type Error = ParseError;
+    #[inline]
+    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn borrowed_when_clean() {
+        let b = Baggage::parse("a=1, b = 2 ;p").unwrap();
+        assert!(matches!(b.text, Cow::Borrowed(_)));
+        assert_eq!(b.encoded_len(), b.to_string().len());
+    }
+
+    #[test]
+    fn limit_cut_borrows_prefix() {
+        let header: String = (0..100).map(|i| format!("k{i}=v,")).collect();
+        let mut drops = Vec::new();
+        let b = Baggage::parse_lossy(&header, |d| drops.push(d));
+        assert!(matches!(b.text, Cow::Borrowed(_)));
+        assert_eq!(b.len(), 64);
+        assert_eq!(drops.len(), 1);
+        assert_eq!(drops[0].member(), 65);
+        assert_eq!(drops[0].count(), 36);
+        assert_eq!(b.encoded_len(), b.to_string().len());
+    }
+
+    #[test]
+    fn byte_limit() {
+        let big = "x".repeat(5000);
+        let header = format!("a={big},b={big},c=1");
+        let mut drops = Vec::new();
+        let b = Baggage::parse_lossy(&header, |d| drops.push(d.to_string()));
+        assert_eq!(b.len(), 1);
+        assert_eq!(
+            drops,
+            ["2 members from member 2 on dropped: over the 8192-byte limit"]
+        );
+    }
+
+    #[test]
+    fn invalid_in_the_middle_keeps_order() {
+        let mut drops = Vec::new();
+        let b = Baggage::parse_lossy(" a=1 ,b=\"x\", c = 3;p=1 ,=4, d=5", |d| {
+            drops.push(d.member())
+        });
+        assert_eq!(drops, [2, 4]);
+        assert_eq!(b.to_string(), "a=1,c=3;p=1,d=5");
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.encoded_len(), b.to_string().len());
+    }
+
+    #[test]
+    fn merge_respects_limits() {
+        let header: String = (0..63).map(|i| format!("k{i}=v,")).collect();
+        let mut b = Baggage::parse(&header).unwrap();
+        let left_out = b
+            .merge_missing(&[("session.id", "s"), ("user.id", "u"), ("account.id", "a")])
+            .unwrap();
+        assert_eq!(left_out, 2);
+        assert_eq!(b.len(), 64);
+        assert_eq!(b.get("session.id").as_deref(), Some("s"));
+        assert_eq!(b.encoded_len(), b.to_string().len());
+    }
+}

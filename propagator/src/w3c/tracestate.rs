@@ -1,0 +1,470 @@
+//! `tracestate` (W3C Trace Context Level 2 §3.3).
+//!
+//! Zero-allocation design: a parsed `Tracestate` is the validated header text itself
+//! (`Cow::Borrowed` from the carrier when it came in one header line) plus a member count.
+//! Members are found again by splitting on `,` when asked for; with at most 32 members of at
+//! most 513 bytes each that is cheap, and it means parsing never builds a `Vec`. Mutation
+//! (`insert`, `remove`) writes a new canonical string.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+use core::str::FromStr;
+
+use crate::codec;
+use crate::error::{ErrorKind, ParseError};
+
+/// Header name `tracestate`.
+pub const TRACESTATE: &str = "tracestate";
+
+/// At most 32 list members (Level 2 §3.3.1.1 "list").
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::{Tracestate, TRACESTATE_MAX_MEMBERS};
+///
+/// let fits: String = (0..TRACESTATE_MAX_MEMBERS).map(|i| format!("k{i}=v,")).collect();
+/// assert!(Tracestate::parse(&fits).is_ok());
+/// assert!(Tracestate::parse(&format!("{fits}one=more")).is_err());
+/// ```
+pub const TRACESTATE_MAX_MEMBERS: usize = 32;
+
+/// Keys and values are at most 256 characters (Level 2 §3.3.1.3).
+const MAX_KEY_LEN: usize = 256;
+const MAX_VALUE_LEN: usize = 256;
+/// Multi-tenant keys `tenant@system`: tenant at most 241, system at most 14 characters.
+const MAX_TENANT_LEN: usize = 241;
+const MAX_SYSTEM_LEN: usize = 14;
+
+/// A validated W3C `tracestate`: up to 32 `key=value` members, keys unique.
+///
+/// Parsing is strict, as the W3C test harness expects: one bad member (bad key, bad value,
+/// missing `=`), a duplicate key, or a 33rd member makes the whole header invalid. Empty and
+/// whitespace-only members and OWS around members are allowed and skipped (§3.3.1.1).
+///
+/// Keys: `[a-z0-9][a-z0-9_\-*/]{0,255}`, or the multi-tenant form `tenant@system` with a tenant
+/// of at most 241 characters (same alphabet) and a system id of at most 14 starting with
+/// `[a-z]`. Values: 1 to 256 printable ASCII characters (0x20–0x7e) except `,` and `=`, not
+/// ending in a space; leading spaces belong to the value.
+///
+/// [`insert`](Self::insert) puts the key at the left, removing an older entry with that key,
+/// and drops members from the right beyond 32 (§3.5 "Mutating the tracestate Field").
+///
+/// Writing produces the canonical form (members joined by `,`, no OWS).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::Tracestate;
+///
+/// let mut ts = Tracestate::parse("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE")?;
+/// assert_eq!(ts.get("congo"), Some("t61rcWkgMzE"));
+/// ts.insert("congo", "ucfJifl5GOE")?;
+/// assert_eq!(ts.to_string(), "congo=ucfJifl5GOE,rojo=00f067aa0ba902b7");
+///
+/// assert!(Tracestate::parse("foo=1,foo=2").is_err());
+/// assert!(Tracestate::parse("FOO=1").is_err());
+/// # Ok::<(), usertrail_propagator::ParseError>(())
+/// ```
+#[derive(Clone)]
+pub struct Tracestate<'a> {
+    /// Validated text: every non-empty OWS-trimmed `,`-segment is a valid member.
+    text: Cow<'a, str>,
+    len: u8,
+}
+
+/// Iterates the OWS-trimmed, non-empty `,`-segments of `text`.
+fn segments(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(codec::trim_ows)
+        .filter(|member| !member.is_empty())
+}
+
+/// Splits a validated member at its first `=`.
+#[inline]
+fn split_member(member: &str) -> (&str, &str) {
+    member.split_once('=').unwrap_or((member, ""))
+}
+
+#[inline]
+fn is_keychar(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+}
+
+/// Key grammar of §3.3.1.3.1, with the multi-tenant `tenant@system` form.
+pub(crate) fn check_key(key: &str) -> Result<(), ErrorKind> {
+    let b = key.as_bytes();
+    if b.len() > MAX_KEY_LEN {
+        return Err(ErrorKind::KeyTooLong);
+    }
+    let (tenant, system) = match b.iter().position(|&c| c == b'@') {
+        Some(at) => (&b[..at], Some(&b[at + 1..])),
+        None => (b, None),
+    };
+    let starts_ok = matches!(tenant.first(), Some(b'a'..=b'z' | b'0'..=b'9'));
+    if !starts_ok || !tenant.iter().all(|&c| is_keychar(c)) {
+        return Err(ErrorKind::KeyInvalid);
+    }
+    if let Some(system) = system {
+        if tenant.len() > MAX_TENANT_LEN || system.len() > MAX_SYSTEM_LEN {
+            return Err(ErrorKind::KeyTooLong);
+        }
+        let starts_ok = matches!(system.first(), Some(b'a'..=b'z'));
+        if !starts_ok || !system.iter().all(|&c| is_keychar(c)) {
+            return Err(ErrorKind::KeyInvalid);
+        }
+    }
+    Ok(())
+}
+
+/// Value grammar of §3.3.1.3.2: `0*255(chr) nblk-chr`.
+pub(crate) fn check_value(value: &str) -> Result<(), ErrorKind> {
+    let b = value.as_bytes();
+    match b.last() {
+        None => return Err(ErrorKind::ValueEmpty),
+        Some(b' ') => return Err(ErrorKind::ValueInvalid),
+        Some(_) => {}
+    }
+    if b.len() > MAX_VALUE_LEN {
+        return Err(ErrorKind::ValueTooLong);
+    }
+    if b.iter()
+        .all(|&c| matches!(c, 0x20..=0x7e) && c != b',' && c != b'=')
+    {
+        Ok(())
+    } else {
+        Err(ErrorKind::ValueInvalid)
+    }
+}
+
+fn check_member(member: &str) -> Result<&str, ErrorKind> {
+    let (key, value) = member.split_once('=').ok_or(ErrorKind::MissingEquals)?;
+    check_key(key)?;
+    check_value(value)?;
+    Ok(key)
+}
+
+impl<'a> Tracestate<'a> {
+    /// An empty `tracestate`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ts = usertrail_propagator::Tracestate::new();
+    /// assert!(ts.is_empty());
+    /// ts.insert("dd", "s:1;o:rum")?;
+    /// assert_eq!(ts.to_string(), "dd=s:1;o:rum");
+    /// assert!(ts.insert("DD", "x").is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub const fn new() -> Self {
+        Tracestate {
+            text: Cow::Borrowed(""),
+            len: 0,
+        }
+    }
+}
+
+impl Default for Tracestate<'_> {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Tracestate<'a> {
+    /// Validates a `tracestate` value and borrows it (no allocation).
+    ///
+    /// To combine several `tracestate` header lines, join them with `,` first (RFC 7230
+    /// §3.2.2); [`extract`](crate::extract) does this.
+    ///
+    /// # Errors
+    ///
+    /// Any invalid member, a duplicate key, or more than 32 members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Tracestate;
+    ///
+    /// let ts = Tracestate::parse("foo=1 \t , \t bar=2,,")?;
+    /// assert_eq!(ts.len(), 2);
+    /// assert_eq!(Tracestate::parse("foo=").unwrap_err().to_string(), "value is empty");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn parse(s: &'a str) -> Result<Self, ParseError> {
+        Self::from_cow(Cow::Borrowed(s))
+    }
+
+    pub(crate) fn from_cow(text: Cow<'a, str>) -> Result<Self, ParseError> {
+        let mut keys: [&str; TRACESTATE_MAX_MEMBERS] = [""; TRACESTATE_MAX_MEMBERS];
+        let mut len = 0;
+        // Stops at the 33rd member: the work is bounded by the input length, never more.
+        for member in segments(&text) {
+            if len == TRACESTATE_MAX_MEMBERS {
+                return Err(ErrorKind::TooManyMembers.into());
+            }
+            let key = check_member(member)?;
+            if keys[..len].contains(&key) {
+                return Err(ErrorKind::DuplicateKey.into());
+            }
+            keys[len] = key;
+            len += 1;
+        }
+        Ok(Tracestate {
+            len: len as u8,
+            text,
+        })
+    }
+
+    /// Number of members.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(usertrail_propagator::Tracestate::parse("a=1,b=2")?.len(), 2);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// `true` when there is no member (an empty header is valid).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(usertrail_propagator::Tracestate::parse(" , ")?.is_empty());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value of `key`, if present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ts = usertrail_propagator::Tracestate::parse("dd=s:1;o:rum,foo=1")?;
+    /// assert_eq!(ts.get("dd"), Some("s:1;o:rum"));
+    /// assert_eq!(ts.get("bar"), None);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The value of `key`, borrowed for `'a` when the text is borrowed.
+    pub(crate) fn get_cow(&self, key: &str) -> Option<Cow<'a, str>> {
+        match &self.text {
+            Cow::Borrowed(text) => segments(text)
+                .map(split_member)
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| Cow::Borrowed(v)),
+            Cow::Owned(_) => self.get(key).map(|v| Cow::Owned(String::from(v))),
+        }
+    }
+
+    /// The members in order, as `(key, value)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ts = usertrail_propagator::Tracestate::parse("a=1, b= 2")?;
+    /// let members: Vec<_> = ts.iter().collect();
+    /// assert_eq!(members, [("a", "1"), ("b", " 2")]);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        segments(&self.text).map(split_member)
+    }
+
+    /// Sets `key` to `value` and moves it to the left; drops members beyond 32 from the right.
+    ///
+    /// # Errors
+    ///
+    /// `key` or `value` do not follow the grammar; the `tracestate` is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ts = usertrail_propagator::Tracestate::parse("a=1,b=2,c=3")?;
+    /// ts.insert("b", "9")?;
+    /// assert_eq!(ts.to_string(), "b=9,a=1,c=3");
+    /// assert!(ts.insert("b", "x,y").is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn insert(&mut self, key: &str, value: &str) -> Result<(), ParseError> {
+        check_key(key)?;
+        check_value(value)?;
+        let mut out = String::with_capacity(key.len() + 1 + value.len() + 1 + self.text.len());
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
+        let mut len = 1;
+        for (k, v) in self.iter().filter(|(k, _)| *k != key) {
+            if len == TRACESTATE_MAX_MEMBERS {
+                break;
+            }
+            out.push(',');
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+            len += 1;
+        }
+        self.text = Cow::Owned(out);
+        self.len = len as u8;
+        Ok(())
+    }
+
+    /// Removes `key`; returns whether it was present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ts = usertrail_propagator::Tracestate::parse("a=1,b=2")?;
+    /// assert!(ts.remove("a"));
+    /// assert!(!ts.remove("z"));
+    /// assert_eq!(ts.to_string(), "b=2");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn remove(&mut self, key: &str) -> bool {
+        if self.get(key).is_none() {
+            return false;
+        }
+        let mut out = String::with_capacity(self.text.len());
+        for (k, v) in self.iter().filter(|(k, _)| *k != key) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        }
+        self.text = Cow::Owned(out);
+        self.len -= 1;
+        true
+    }
+
+    /// Appends the canonical header value to `out`, without going through `core::fmt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut out = String::new();
+    /// usertrail_propagator::Tracestate::parse(" a=1 ,, b=2 ")?.write_to(&mut out);
+    /// assert_eq!(out, "a=1,b=2");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn write_to(&self, out: &mut String) {
+        for (i, member) in segments(&self.text).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(member);
+        }
+    }
+
+    /// The canonical header value as a new string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ts = usertrail_propagator::Tracestate::parse("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")?;
+    /// assert_eq!(ts.to_header_value(), "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn to_header_value(&self) -> String {
+        let mut out = String::with_capacity(self.text.len());
+        self.write_to(&mut out);
+        out
+    }
+
+    /// A copy that owns its text, to keep beyond the request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Tracestate;
+    ///
+    /// let kept: Tracestate<'static> = {
+    ///     let header = String::from("a=1");
+    ///     Tracestate::parse(&header)?.into_owned()
+    /// };
+    /// assert_eq!(kept.get("a"), Some("1"));
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn into_owned(self) -> Tracestate<'static> {
+        Tracestate {
+            text: Cow::Owned(self.text.into_owned()),
+            len: self.len,
+        }
+    }
+}
+
+impl PartialEq for Tracestate<'_> {
+    fn eq(&self, other: &Tracestate<'_>) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Tracestate<'_> {}
+
+impl fmt::Debug for Tracestate<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Tracestate<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_header_value())
+    }
+}
+
+impl FromStr for Tracestate<'static> {
+    type Err = ParseError;
+    #[inline]
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Tracestate::parse(s).map(Tracestate::into_owned)
+    }
+}
+
+impl<'a> TryFrom<&'a str> for Tracestate<'a> {
+    type Error = ParseError;
+    #[inline]
+    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+
+    #[test]
+    fn insert_truncates_from_the_right() {
+        let header: String = (0..32).map(|i| format!("k{i}=v,")).collect();
+        let mut ts = Tracestate::parse(&header).unwrap();
+        assert_eq!(ts.len(), 32);
+        ts.insert("new", "1").unwrap();
+        assert_eq!(ts.len(), 32);
+        assert_eq!(ts.iter().next(), Some(("new", "1")));
+        assert_eq!(ts.get("k31"), None);
+        assert_eq!(ts.get("k30"), Some("v"));
+    }
+
+    #[test]
+    fn value_leading_space_is_kept() {
+        let ts = Tracestate::parse("a= x").unwrap();
+        assert_eq!(ts.get("a"), Some(" x"));
+        assert_eq!(Tracestate::parse(&ts.to_string()).unwrap(), ts);
+    }
+}
