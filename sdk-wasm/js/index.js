@@ -1,17 +1,63 @@
 // Entry point of the npm package `usertrail`.
 //
-// The wasm module is instantiated before this module finishes evaluating (top-level await),
-// so every export is synchronous: a request issued right after `init()` returns is
-// instrumented. Bundlers that understand `new URL(file, import.meta.url)` (Vite, webpack 5)
-// ship the .wasm file as an asset; see the README for esbuild and plain <script type="module">.
-import initWasm, { getSessionId as wasmGetSessionId } from './usertrail_wasm.js';
+// The logic lives in WebAssembly (sdk-wasm/src); `init` there patches `fetch` and
+// `XMLHttpRequest` through sdk-wasm/js/patch.js. The module is instantiated before this file
+// finishes evaluating (top-level await), so every export is synchronous and a request issued
+// right after `init()` returns is instrumented. No export ever throws into the app.
+import initWasm, * as wasm from './usertrail_wasm.js';
+
+let warnedInternalError = false;
+
+/** Wraps an export so that it never throws into the app; `fallback()` answers instead. */
+function guarded(fn, fallback = () => undefined) {
+  return function () {
+    try {
+      return fn.apply(undefined, arguments);
+    } catch (error) {
+      if (!warnedInternalError) {
+        warnedInternalError = true;
+        console.warn('usertrail: internal error', error);
+      }
+      return fallback();
+    }
+  };
+}
 
 await initWasm({ module_or_path: new URL('./usertrail_wasm_bg.wasm', import.meta.url) });
 
-/** The current session id (a UUID v4). */
-export function getSessionId() {
-  return wasmGetSessionId();
-}
+/**
+ * Starts the SDK. Same option names and defaults as Datadog's browser RUM SDK, except that
+ * `propagateTraceBaggage` is off until you turn it on.
+ */
+export const init = guarded((options) => {
+  wasm.init(options);
+});
+export const setUser = guarded(wasm.setUser);
+export const getUser = guarded(wasm.getUser, () => ({}));
+export const setUserProperty = guarded(wasm.setUserProperty);
+export const removeUserProperty = guarded(wasm.removeUserProperty);
+export const clearUser = guarded(wasm.clearUser);
+export const setAccount = guarded(wasm.setAccount);
+export const getAccount = guarded(wasm.getAccount, () => ({}));
+export const setAccountProperty = guarded(wasm.setAccountProperty);
+export const removeAccountProperty = guarded(wasm.removeAccountProperty);
+export const clearAccount = guarded(wasm.clearAccount);
+export const getSessionId = guarded(wasm.getSessionId);
+export const stopSession = guarded(wasm.stopSession);
 
-/** All of the SDK's functions on one object, for `import { usertrail } from 'usertrail'`. */
-export const usertrail = Object.freeze({ getSessionId });
+/** Every function of the SDK on one object, for `import { usertrail } from 'usertrail'`. */
+export const usertrail = Object.freeze({
+  init,
+  setUser,
+  getUser,
+  setUserProperty,
+  removeUserProperty,
+  clearUser,
+  setAccount,
+  getAccount,
+  setAccountProperty,
+  removeAccountProperty,
+  clearAccount,
+  getSessionId,
+  stopSession,
+});
