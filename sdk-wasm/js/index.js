@@ -1,10 +1,11 @@
 // Entry point of the npm package `usertrail`.
 //
-// The logic lives in WebAssembly (sdk-wasm/src); `init` there patches `fetch` and
-// `XMLHttpRequest` through sdk-wasm/js/patch.js. The module is instantiated before this file
+// The logic lives in WebAssembly (sdk-wasm/src); after the first `init`, patch.js patches
+// `fetch` and `XMLHttpRequest` to ask wasm for each request's headers. The module is instantiated before this file
 // finishes evaluating (top-level await), so every export is synchronous and a request issued
 // right after `init()` returns is instrumented. No export ever throws into the app.
 import initWasm, * as wasm from './usertrail_wasm.js';
+import { install } from './patch.js';
 
 let warnedInternalError = false;
 
@@ -30,7 +31,7 @@ await initWasm({ module_or_path: new URL('./usertrail_wasm_bg.wasm', import.meta
  * `propagateTraceBaggage` is off until you turn it on.
  */
 export const init = guarded((options) => {
-  wasm.init(options);
+  if (wasm.init(options)) install(wasm.headersFor, wasm.touchSession);
 });
 export const setUser = guarded(wasm.setUser);
 export const getUser = guarded(wasm.getUser, () => ({}));

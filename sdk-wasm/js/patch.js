@@ -1,5 +1,6 @@
-// The interception of `fetch` and `XMLHttpRequest`, imported by the Rust side as a
-// wasm-bindgen snippet: `init()` in Rust calls `install` once with two callbacks into wasm.
+// The interception of `fetch` and `XMLHttpRequest`. index.js calls `install` once, after the
+// first `init`, with two functions exported by the wasm module; the wasm tests
+// (sdk-wasm/tests/web.rs) install it the same way with Rust closures.
 //
 // It lives in JavaScript because fail-open needs a `try`/`catch` around every call into wasm:
 // a wasm trap surfaces as an exception in the caller, and the app must never see one. On any

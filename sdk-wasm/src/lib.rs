@@ -1,8 +1,9 @@
 //! The usertrail browser SDK, compiled to WebAssembly.
 //!
 //! The npm package `usertrail` wraps this crate: its JavaScript entry (`sdk-wasm/js/index.js`)
-//! loads the module, patches `fetch` and `XMLHttpRequest`, and asks [`headers_for`] which
-//! headers each request gets. Every header value is produced by `usertrail-propagator`.
+//! loads the module and, after [`init`], patches `fetch` and `XMLHttpRequest`
+//! (`sdk-wasm/js/patch.js`), which ask [`headers_for`] which headers each request gets. Every
+//! header value is produced by `usertrail-propagator`.
 //!
 //! Every export is also guarded on the JavaScript side: a failure here (a trap included)
 //! leaves the request untouched, and the app never sees an exception.
@@ -12,7 +13,6 @@ mod context;
 mod headers;
 mod matcher;
 mod options;
-mod patch;
 mod random;
 mod session;
 
@@ -57,8 +57,9 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-/// Configures the SDK and patches `fetch` and `XMLHttpRequest`. Returns `true` on the first
-/// call; a second call warns and keeps the first configuration.
+/// Configures the SDK. Returns `true` on the first call, after which the caller installs the
+/// `fetch` / `XMLHttpRequest` patches of `js/patch.js` with [`headers_for`] and
+/// [`touch_session`]; a second call warns and keeps the first configuration.
 ///
 /// # Examples
 ///
@@ -70,7 +71,7 @@ fn now() -> f64 {
 /// ```
 #[wasm_bindgen]
 pub fn init(options: &JsValue) -> bool {
-    let first = with_sdk(|sdk| {
+    with_sdk(|sdk| {
         if sdk.config.is_some() {
             console::warn("init() was already called; the first configuration is kept");
             return false;
@@ -80,11 +81,7 @@ pub fn init(options: &JsValue) -> bool {
         sdk.config = Some(config);
         true
     })
-    .unwrap_or(false);
-    if first {
-        patch::install();
-    }
-    first
+    .unwrap_or(false)
 }
 
 /// Sets the user: an object with a required `id` (a string, or a number that is converted)

@@ -1,8 +1,9 @@
 //! The SDK inside a Rust/wasm app, in headless Chromium (`wasm-bindgen-test-runner`).
 //!
-//! `init` patches `fetch` once per page, so this file is one page with one configuration:
-//! under the patch sits a recording stub, and requests made with `gloo-net` from Rust go
-//! through the SDK like the app's JavaScript requests do.
+//! `init` configures the SDK once per page, so this file is one page with one configuration.
+//! The test installs the package's own `fetch` patch (`js/patch.js`) over a recording stub,
+//! with Rust closures where the npm entry passes the wasm exports, and requests made with
+//! `gloo-net` from Rust go through the SDK like the app's JavaScript requests do.
 #![cfg(target_family = "wasm")]
 
 use gloo_net::http::Request;
@@ -28,6 +29,25 @@ extern "C" {
     fn install_recording_fetch() -> Array;
 }
 
+#[wasm_bindgen(module = "/js/patch.js")]
+extern "C" {
+    fn install(headers_for: &JsValue, touch_session: &JsValue);
+}
+
+/// What the npm entry does after the first `init`: patch fetch and XHR.
+fn install_sdk_patches() {
+    let headers_for = Closure::<dyn Fn(String, bool, Option<String>) -> Option<String>>::new(
+        |url: String, has_traceparent, baggage: Option<String>| {
+            usertrail_wasm::headers_for(&url, has_traceparent, baggage)
+        },
+    );
+    let touch_session = Closure::<dyn Fn()>::new(usertrail_wasm::touch_session);
+    install(headers_for.as_ref(), touch_session.as_ref());
+    // The patch lives as long as the page.
+    headers_for.forget();
+    touch_session.forget();
+}
+
 fn header(record: &JsValue, name: &str) -> Option<String> {
     let headers = Reflect::get(record, &"headers".into()).unwrap();
     Reflect::get(&headers, &name.into()).unwrap().as_string()
@@ -43,6 +63,7 @@ async fn gloo_net_requests_from_rust_carry_trace_headers_and_identity() {
     assert!(usertrail_wasm::init(&json(
         r#"{"allowedTracingUrls":["https://api.example.com"],"propagateTraceBaggage":true}"#
     )));
+    install_sdk_patches();
     assert!(
         !usertrail_wasm::init(&JsValue::UNDEFINED),
         "a second init keeps the first configuration"

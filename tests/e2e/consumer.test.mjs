@@ -52,7 +52,7 @@ after(async () => {
 
 test('the packed tarball ships only the built package', () => {
   const files = readdirSync(join(app, 'node_modules/usertrail/dist')).sort();
-  assert.deepEqual(files, ['index.d.ts', 'index.js', 'snippets', 'usertrail_wasm.js', 'usertrail_wasm_bg.wasm']);
+  assert.deepEqual(files, ['index.d.ts', 'index.js', 'patch.js', 'usertrail_wasm.js', 'usertrail_wasm_bg.wasm']);
   assert.ok(!existsSync(join(app, 'node_modules/usertrail/sdk-wasm')), 'no sources in the tarball');
 });
 
