@@ -11,12 +11,14 @@ import { build } from 'esbuild';
 
 import { launchChromium, openPage } from './support/browser.mjs';
 import { serveStatic } from './support/static-server.mjs';
+import { startRecorder } from './support/header-recorder.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let work;
 let app;
 let server;
 let browser;
+let api;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'usertrail-consumer-'));
@@ -42,11 +44,13 @@ before(async () => {
   cpSync(join(app, 'index.html'), join(app, 'out/index.html'));
   server = await serveStatic({ '/': join(app, 'out') });
   browser = await launchChromium();
+  api = await startRecorder();
 });
 
 after(async () => {
   await browser?.close();
   await server?.close();
+  await api?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -56,13 +60,21 @@ test('the packed tarball ships only the built package', () => {
   assert.ok(!existsSync(join(app, 'node_modules/usertrail/sdk-wasm')), 'no sources in the tarball');
 });
 
-test('an esbuild bundle of the installed package runs its wasm in Chromium', async () => {
+test('an esbuild bundle of the installed package injects the headers in Chromium', async () => {
   const page = await openPage(browser);
-  await page.goto(`${server.url}/index.html`);
+  await page.goto(`${server.url}/index.html?api=${encodeURIComponent(api.url)}`);
   await page.waitForFunction(() => window.consumerResult !== undefined, null, { timeout: 10_000 });
-  const { sessionId, viaObject } = await page.evaluate(() => window.consumerResult);
+  const { reply, sessionId, viaObject } = await page.evaluate(() => window.consumerResult);
+  assert.equal(reply, 'ok', 'the app gets the response');
   assert.match(sessionId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(viaObject, sessionId);
+
+  const [record] = await api.waitFor(1);
+  assert.equal(record.method, 'POST');
+  assert.equal(record.path, '/orders');
+  assert.match(record.headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
+  assert.equal(record.headers.tracestate, 'dd=s:1;o:rum');
+  assert.equal(record.headers.baggage, `session.id=${sessionId},user.id=user_123,account.id=account_456`);
   assert.deepEqual(page.pageErrors, []);
   await page.close();
 });

@@ -1,4 +1,11 @@
 // What a user of the npm package writes: a bare import, bundled by esbuild.
-import { getSessionId, usertrail } from 'usertrail';
+import { getSessionId, init, setAccount, setUser, usertrail } from 'usertrail';
 
-window.consumerResult = { sessionId: getSessionId(), viaObject: usertrail.getSessionId() };
+const api = new URL(location.href).searchParams.get('api');
+init({ allowedTracingUrls: [api], propagateTraceBaggage: true });
+setUser({ id: 'user_123' });
+setAccount({ id: 'account_456' });
+
+window.consumerResult = fetch(`${api}/orders`, { method: 'POST', body: '{}' })
+  .then((response) => response.text())
+  .then((reply) => ({ reply, sessionId: getSessionId(), viaObject: usertrail.getSessionId() }));

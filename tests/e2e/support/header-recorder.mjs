@@ -8,6 +8,10 @@
 //   ?reply=text        answer with that body (default: `ok`)
 //   ?delay=250         answer after that many milliseconds (for aborts)
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+import { launchChromium } from './browser.mjs';
+import { serveStatic } from './static-server.mjs';
 
 /** Header names that usertrail may add to a request (lowercase, as Node reports them). */
 export const USERTRAIL_HEADERS = Object.freeze([
@@ -247,13 +251,7 @@ export function baggageMembers(value) {
 // USERTRAIL_PKG_DIR=/some/dir serves another build of the package instead of dist/.
 
 export async function startHarness() {
-  const [{ launchChromium }, { serveStatic }, { fileURLToPath }] = await Promise.all([
-    import('./browser.mjs'),
-    import('./static-server.mjs'),
-    import('node:url'),
-  ]);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  // USERTRAIL_PKG_DIR serves another build of the package as /pkg/ (default: dist/).
   const pkg = process.env.USERTRAIL_PKG_DIR ?? `${root}dist`;
   const site = await serveStatic({ '/pkg/': pkg, '/': `${root}tests/e2e/fixtures` });
   const api = await startRecorder();

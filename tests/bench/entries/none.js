@@ -1,0 +1,2 @@
+// Baseline: no SDK at all.
+globalThis.benchFetch = (input, init) => fetch(input, init);

@@ -1,0 +1,134 @@
+// (b) Per-request cost in headless Chromium: N awaited fetch POSTs through each SDK, each SDK
+// in a fresh page (fresh browser context), measured after it has initialized and warmed up.
+//
+// The network underneath is stubbed: before any SDK loads, a classic script replaces
+// window.fetch with a function that resolves at once with a small 200 response. Each SDK then
+// wraps that stub exactly as it wraps the browser's fetch, so it does all of its own work:
+// matching the URL against allowedTracingUrls (the URL matches for every SDK), ids, headers,
+// baggage, and for Datadog and OpenTelemetry the resource event / span and reading the response.
+// The stub copies the headers of the first request it sees, which the report prints to show
+// each SDK really injected. Nothing leaves the machine: Datadog's intake goes to the page's
+// own origin (`proxy`), and Chromium resolves no host name at all (only 127.0.0.1 is used).
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { CHROMIUM_FLAGS } from '../e2e/support/browser.mjs';
+import { serveStatic } from '../e2e/support/static-server.mjs';
+import { SDKS, bundle, usertrailMissing } from './build.mjs';
+import { printTable } from './size.mjs';
+
+const PAGE = (entryFile) => `<!doctype html>
+<meta charset="utf-8">
+<title>usertrail bench</title>
+<script>
+  window.BENCH_TRACING_URL = location.origin + '/api';
+  window.BENCH_DD_PROXY = location.origin + '/dd-intake';
+  const target = location.origin + '/api/bench';
+  const stub = (window.benchStub = { calls: 0, other: 0, seen: null });
+  const realFetch = window.fetch;
+  window.fetch = function fetch(input, init) {
+    let url = '';
+    try {
+      url = input instanceof Request ? input.url : String(input);
+    } catch {}
+    if (url.startsWith(target)) {
+      stub.calls++;
+      if (stub.seen === null) stub.seen = [...new Request(input, init).headers];
+      return Promise.resolve(new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } }));
+    }
+    // Anything else (the SDK's own .wasm, Datadog's intake via \`proxy\`) really goes to the
+    // page's origin: the local static server.
+    stub.other++;
+    return realFetch.apply(this, arguments);
+  };
+  window.runBench = async (n) => {
+    const url = location.origin + '/api/bench';
+    const init = { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } };
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await benchFetch(url, init);
+    return performance.now() - t0;
+  };
+</script>
+<script type="module" src="./${entryFile}"></script>
+`;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs the benchmark; prints and returns `{ name: { perRequestUs: [..], median, headers } }`. */
+export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, rounds = 3 } = {}) {
+  const sdks = [];
+  for (const sdk of SDKS) {
+    if (sdk.name === 'usertrail' && usertrailMissing()) {
+      console.log(`\n(b) usertrail not measured: ${usertrailMissing()}`);
+      continue;
+    }
+    const b = await bundle(sdk, join(outdir, 'requests'));
+    writeFileSync(join(b.dir, 'bench.html'), PAGE(b.entryFile));
+    sdks.push(sdk);
+  }
+  const site = await serveStatic({ '/': join(outdir, 'requests') });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+  });
+  const results = Object.fromEntries(sdks.map((s) => [s.name, { perRequestUs: [], headers: null, other: 0 }]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order so that no SDK always runs first or last.
+      const order = sdks.map((_, i) => sdks[(i + round) % sdks.length]);
+      for (const sdk of order) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e));
+        await page.goto(`${site.url}/${sdk.name}/bench.html`);
+        await page
+          .waitForFunction(() => typeof window.benchFetch === 'function', null, { timeout: 15_000 })
+          .catch((e) => {
+            throw new Error(`${sdk.name}: the SDK did not start: ${errors.join('; ') || e.message}`);
+          });
+        await page.waitForTimeout(500); // let the SDK finish starting (Datadog: session, view)
+        await page.evaluate((n) => window.runBench(n), warmup);
+        const ms = await page.evaluate((n) => window.runBench(n), requests);
+        const stub = await page.evaluate(() => window.benchStub);
+        if (stub.calls !== warmup + requests) throw new Error(`${sdk.name}: the stub saw ${stub.calls} requests`);
+        if (errors.length) throw new Error(`${sdk.name}: page errors: ${errors.join('; ')}`);
+        const r = results[sdk.name];
+        r.perRequestUs.push((ms * 1000) / requests);
+        r.headers = stub.seen.map(([k]) => k).filter((k) => !['content-type'].includes(k));
+        r.other = Math.max(r.other, stub.other);
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+  for (const r of Object.values(results)) r.median = median(r.perRequestUs);
+
+  console.log(`\n(b) per-request cost: ${requests} awaited fetch POSTs after ${warmup} warm-up, stubbed network,`);
+  console.log(`    headless Chromium, fresh page per SDK and round, ${rounds} round(s); µs per request\n`);
+  const base = results.none?.median ?? 0;
+  const lines = [['SDK', 'median µs/req', 'minus baseline', 'rounds', 'headers the SDK added']];
+  for (const sdk of sdks) {
+    const r = results[sdk.name];
+    lines.push([
+      sdk.label,
+      r.median.toFixed(2),
+      sdk.name === 'none' ? '-' : `+${(r.median - base).toFixed(2)}`,
+      r.perRequestUs.map((x) => x.toFixed(1)).join(' / '),
+      r.headers.length ? r.headers.join(' ') : '(none)',
+    ]);
+  }
+  printTable(lines, { left: [0, 4] });
+  if (results.usertrail) {
+    console.log(`\nusertrail minus baseline: ${(results.usertrail.median - base).toFixed(2)} µs per request`);
+  }
+  console.log('OpenTelemetry: no span exporter configured; its fetch calls run inside context.with(baggage);');
+  console.log('most of its cost here is cloning and reading every response body to time the span.');
+  return results;
+}
