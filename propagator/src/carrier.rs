@@ -113,7 +113,20 @@ pub(crate) fn is_valid_header_value(value: &str) -> bool {
     let b = value.as_bytes();
     let edges_ok =
         !matches!(b.first(), Some(b' ' | b'\t')) && !matches!(b.last(), Some(b' ' | b'\t'));
-    edges_ok && b.iter().all(|&c| c == b'\t' || matches!(c, 0x20..=0x7e))
+    // An OR over all bytes without early exit, so the compiler checks 16 or 32 at a time.
+    let bad = b.iter().fold(0u8, |bad, &c| {
+        bad | u8::from(c != b'\t' && c.wrapping_sub(0x20) > 0x7e - 0x20)
+    });
+    edges_ok && bad == 0
+}
+
+/// Sets a value this crate wrote and knows to be a valid HTTP field value (ids, flags, and
+/// `tracestate`/`baggage` text, which only holds what their parsers and setters let in):
+/// no second scan of it. Checked in debug builds, and by the fuzz targets.
+#[inline]
+pub(crate) fn set_valid<I: Injector + ?Sized>(carrier: &mut I, name: &'static str, value: String) {
+    debug_assert!(is_valid_header_value(&value), "{name}: {value:?}");
+    carrier.set(name, value);
 }
 
 /// Sets `name` if `value` is a valid HTTP field value; otherwise leaves the carrier alone and
@@ -290,20 +303,55 @@ mod http_impls {
         HeaderName::from_static(crate::X_B3_FLAGS),
     ];
 
+    /// The prebuilt `HeaderName` for one of this crate's names. Looking up a `&str` makes
+    /// `http` parse and lower-case it first (about half the cost of a lookup); a string
+    /// `match` is a length switch and one comparison.
+    fn known(name: &str) -> Option<&'static HeaderName> {
+        let index = match name {
+            crate::TRACEPARENT => 0,
+            crate::TRACESTATE => 1,
+            crate::BAGGAGE => 2,
+            crate::X_DATADOG_TRACE_ID => 3,
+            crate::X_DATADOG_PARENT_ID => 4,
+            crate::X_DATADOG_SAMPLING_PRIORITY => 5,
+            crate::X_DATADOG_ORIGIN => 6,
+            crate::X_DATADOG_TAGS => 7,
+            crate::B3 => 8,
+            crate::X_B3_TRACEID => 9,
+            crate::X_B3_SPANID => 10,
+            crate::X_B3_PARENTSPANID => 11,
+            crate::X_B3_SAMPLED => 12,
+            crate::X_B3_FLAGS => 13,
+            _ => return None,
+        };
+        KNOWN.get(index)
+    }
+
+    #[inline]
+    fn as_str(value: &HeaderValue) -> Option<&str> {
+        core::str::from_utf8(value.as_bytes()).ok()
+    }
+
     /// Values that are not UTF-8 are skipped; values with non-ASCII UTF-8 are passed on and
     /// rejected (and reported) by the parsers.
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     impl Extractor for HeaderMap {
         #[inline]
         fn get(&self, name: &str) -> Option<&str> {
-            HeaderMap::get(self, name).and_then(|v| core::str::from_utf8(v.as_bytes()).ok())
+            match known(name) {
+                Some(known) => HeaderMap::get(self, known),
+                None => HeaderMap::get(self, name),
+            }
+            .and_then(as_str)
         }
 
         fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
-            for value in HeaderMap::get_all(self, name) {
-                if let Ok(s) = core::str::from_utf8(value.as_bytes()) {
-                    each(s);
-                }
+            let values = match known(name) {
+                Some(known) => HeaderMap::get_all(self, known),
+                None => HeaderMap::get_all(self, name),
+            };
+            for value in values.iter().filter_map(as_str) {
+                each(value);
             }
         }
     }
@@ -315,7 +363,7 @@ mod http_impls {
             let Ok(value) = HeaderValue::try_from(value) else {
                 return;
             };
-            let name = match KNOWN.iter().find(|known| known.as_str() == name) {
+            let name = match known(name) {
                 Some(known) => known.clone(),
                 None => match HeaderName::from_bytes(name.as_bytes()) {
                     Ok(name) => name,

@@ -13,7 +13,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use crate::carrier::{self, Extractor, Injector};
-use crate::codec::{self, trim_ows};
+use crate::codec::{self, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, Field, InjectError, ParseError};
 use crate::ids::{SpanId, TraceId};
 
@@ -173,7 +173,10 @@ fn is_tag_value_char(b: u8) -> bool {
 }
 
 fn check_tag(key: &str, value: &str) -> Result<(), ErrorKind> {
-    if key.is_empty() || !key.bytes().all(is_tag_key_char) || !value.bytes().all(is_tag_value_char)
+    if key.is_empty()
+        || !key.bytes().all(is_tag_key_char)
+        || !value.bytes().all(is_tag_value_char)
+        || value.ends_with(' ')
     {
         return Err(ErrorKind::TagInvalid);
     }
@@ -183,8 +186,10 @@ fn check_tag(key: &str, value: &str) -> Result<(), ErrorKind> {
 /// The `x-datadog-tags` header: comma-separated `key=value` propagation tags (`_dd.p.tid`,
 /// `_dd.p.dm`, …), at most 512 characters.
 ///
-/// Keys are printable ASCII without space, `,` and `=`; values printable ASCII without `,`.
-/// Like Datadog's tracers, one malformed pair rejects the whole header. Borrowed from the
+/// Keys are printable ASCII without space, `,` and `=`; values printable ASCII without `,`,
+/// not ending in a space. Whitespace around the `,` separators is not part of the pairs (the
+/// HTTP list rule), so a value's trailing space could not survive being written last. Like
+/// Datadog's tracers, one malformed pair rejects the whole header. Borrowed from the
 /// input, like [`Tracestate`](crate::Tracestate).
 ///
 /// # Examples
@@ -199,7 +204,7 @@ fn check_tag(key: &str, value: &str) -> Result<(), ErrorKind> {
 /// assert!(DatadogTags::parse("_dd.p.dm").is_err());
 /// # Ok::<(), usertrail_propagator::ParseError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct DatadogTags<'a> {
     /// Validated: every non-empty `,`-segment is `key=value`.
     text: Cow<'a, str>,
@@ -254,8 +259,8 @@ impl<'a> DatadogTags<'a> {
         if s.len() > TAGS_MAX_LEN {
             return Err(ErrorKind::TagsTooLong.into());
         }
-        for pair in s.split(',').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').ok_or(ErrorKind::TagInvalid)?;
+        for pair in split_byte(s, b',').map(trim_ows).filter(|p| !p.is_empty()) {
+            let (key, value) = split_once_byte(pair, b'=').ok_or(ErrorKind::TagInvalid)?;
             check_tag(key, value)?;
         }
         Ok(DatadogTags {
@@ -273,10 +278,10 @@ impl<'a> DatadogTags<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.text
-            .split(',')
+        split_byte(&self.text, b',')
+            .map(trim_ows)
             .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .map(|p| split_once_byte(p, b'=').unwrap_or((p, "")))
     }
 
     /// The value of `key`.
@@ -431,6 +436,15 @@ impl<'a> DatadogTags<'a> {
     }
 }
 
+/// Equal when the pairs are, in order (whitespace around `,` and empty pairs aside).
+impl PartialEq for DatadogTags<'_> {
+    fn eq(&self, other: &DatadogTags<'_>) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for DatadogTags<'_> {}
+
 impl fmt::Debug for DatadogTags<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
@@ -461,7 +475,7 @@ impl<'a> TryFrom<&'a str> for DatadogTags<'a> {
 
 /// `~` stands for `=` in `dd` member values (`=` is not allowed in a `tracestate` value).
 fn decode_tilde(value: &str) -> Cow<'_, str> {
-    if value.contains('~') {
+    if value.as_bytes().contains(&b'~') {
         Cow::Owned(value.replace('~', "="))
     } else {
         Cow::Borrowed(value)
@@ -607,8 +621,8 @@ impl<'a> DatadogTracestate<'a> {
         crate::w3c::check_tracestate_value(s)?;
         let mut priority = None;
         let mut last_parent = None;
-        for item in s.split(';').filter(|i| !i.is_empty()) {
-            let (key, value) = item.split_once(':').ok_or(ErrorKind::DdItemInvalid)?;
+        for item in split_byte(s, b';').filter(|i| !i.is_empty()) {
+            let (key, value) = split_once_byte(item, b':').ok_or(ErrorKind::DdItemInvalid)?;
             match key {
                 "s" => priority = Some(SamplingPriority::parse(value)?),
                 "p" => {
@@ -630,21 +644,18 @@ impl<'a> DatadogTracestate<'a> {
     }
 
     fn items(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.text
-            .split(';')
+        split_byte(&self.text, b';')
             .filter(|i| !i.is_empty())
-            .map(|i| i.split_once(':').unwrap_or((i, "")))
+            .map(|i| split_once_byte(i, b':').unwrap_or((i, "")))
     }
 
     /// The decoded origin, borrowed for `'a` when possible.
     pub(crate) fn into_origin(self) -> Option<Cow<'a, str>> {
         match self.text {
-            Cow::Borrowed(text) => text
-                .split(';')
+            Cow::Borrowed(text) => split_byte(text, b';')
                 .find_map(|item| item.strip_prefix("o:"))
                 .map(decode_tilde),
-            Cow::Owned(text) => text
-                .split(';')
+            Cow::Owned(text) => split_byte(&text, b';')
                 .find_map(|item| item.strip_prefix("o:"))
                 .map(|o| Cow::Owned(decode_tilde(o).into_owned())),
         }

@@ -93,10 +93,12 @@ impl<'a> Identity<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn from_baggage(baggage: &'a Baggage<'_>) -> Self {
+        let [session_id, user_id, account_id] =
+            baggage.get_each([SESSION_ID_KEY, USER_ID_KEY, ACCOUNT_ID_KEY]);
         Identity {
-            session_id: non_empty(baggage.get(SESSION_ID_KEY)),
-            user_id: non_empty(baggage.get(USER_ID_KEY)),
-            account_id: non_empty(baggage.get(ACCOUNT_ID_KEY)),
+            session_id: non_empty(session_id),
+            user_id: non_empty(user_id),
+            account_id: non_empty(account_id),
         }
     }
 
@@ -271,7 +273,7 @@ impl<'a> Identity<'a> {
             *slot = pair;
             n += 1;
         }
-        baggage.merge_missing(&pairs[..n])
+        baggage.merge_missing(pairs.get(..n).unwrap_or_default())
     }
 
     /// A copy that owns its data.

@@ -105,6 +105,39 @@
 //! - `std` (default): `Extractor`/`Injector` for `std::collections::HashMap`. Errors implement
 //!   `core::error::Error` with or without it.
 //! - `http`: `Extractor`/`Injector` for `http::HeaderMap` (implies `std`).
+//! - `cli`: builds the `usertrail` binary (no extra dependency): `usertrail decode` reads
+//!   request header lines on stdin and prints, as JSON, what a server extracts from them
+//!   (trace, `tracestate`, baggage, span tags, every rejected header). Install it with
+//!   `cargo install --path propagator --features cli`.
+//!
+//! Server side (none of it reaches the `no_std` core; each implies `std`):
+//!
+//! - `tracing`: `tracing` module: the request state behind `set_user` /
+//!   `set_account` / `inject_current`, and `UsertrailLayer`, a `tracing_subscriber::Layer`
+//!   that turns entry spans (and their children) into `SpanRecord`s for a `SpanSink`. Adds
+//!   `tracing`, `tracing-subscriber` (registry only), `fastrand`, `pin-project-lite`.
+//! - `tower` (implies `tracing`, `http`): `tower` module,
+//!   `PropagateContextLayer` / `PropagateContext`: continue the caller's trace, open the
+//!   service entry span. Adds `tower-layer`, `tower-service`.
+//! - `axum` (implies `tower`): `axum` module, extractors `Identity`,
+//!   `Baggage`, `TraceContext` (and `RequestContext`). Adds `axum-core`.
+//! - `reqwest` (implies `tracing`, `http`): `reqwest` module,
+//!   `PropagateContextMiddleware` for `reqwest-middleware`. Adds `reqwest`,
+//!   `reqwest-middleware`, `async-trait`.
+//! - `opentelemetry` (implies `tracing`): `otel` module, `UsertrailPropagator`
+//!   (a `TextMapPropagator`), `identity_attributes`, and with `tower`
+//!   `PropagateContextLayer::with_opentelemetry` for `tracing-opentelemetry`. Adds
+//!   `opentelemetry` 0.33, `tracing-opentelemetry` 0.34.
+//! - `serde` (implies `tracing`): `Serialize` for `SpanRecord`.
+//!
+//! The `cors` module (request headers a backend must allow) is in the core.
+//!
+//! A service adds one layer, and every request continues the browser's trace with an entry
+//! span tagged `usr.id`, `account.id`, `session.id`:
+//!
+//! ```toml
+//! usertrail-propagator = { path = "../propagator", features = ["axum", "reqwest"] }
+//! ```
 //!
 //! For the browser (wasm), turn the defaults off:
 //!
@@ -123,12 +156,29 @@ extern crate std;
 mod b3;
 mod carrier;
 mod codec;
+pub mod cors;
 mod datadog;
 mod error;
 mod identity;
 mod ids;
 mod propagation;
 mod w3c;
+
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod otel;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod reqwest;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing;
 
 pub use b3::{
     B3, B3Multi, B3Sampling, B3Single, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,

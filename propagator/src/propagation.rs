@@ -1031,10 +1031,9 @@ fn inject_tracecontext<I: Injector + ?Sized>(
     sc: &SpanContext<'_>,
     tracestate: Option<&Tracestate<'_>>,
     carrier: &mut I,
-    result: &mut Result<(), InjectError>,
 ) {
     let traceparent = Traceparent::new(sc.trace_id, sc.span_id, sc.flags.known());
-    carrier::set_checked(carrier, TRACEPARENT, traceparent.to_header_value(), result);
+    carrier::set_valid(carrier, TRACEPARENT, traceparent.to_header_value());
     let mut updated;
     let tracestate = match sc.sampling_priority {
         // Datadog-aware context: refresh the `dd` member (moved to the left, as a modified key
@@ -1064,7 +1063,7 @@ fn inject_tracecontext<I: Injector + ?Sized>(
         None => tracestate,
     };
     if let Some(tracestate) = tracestate.filter(|ts| !ts.is_empty()) {
-        carrier::set_checked(carrier, TRACESTATE, tracestate.to_header_value(), result);
+        carrier::set_valid(carrier, TRACESTATE, tracestate.to_header_value());
     }
 }
 
@@ -1121,7 +1120,7 @@ pub fn inject<I: Injector + ?Sized>(
         for &propagator in propagators {
             match propagator {
                 PropagatorType::TraceContext => {
-                    inject_tracecontext(sc, cx.tracestate.as_ref(), carrier, &mut result);
+                    inject_tracecontext(sc, cx.tracestate.as_ref(), carrier);
                 }
                 PropagatorType::Datadog => {
                     let priority = sc.sampling_priority.unwrap_or(if sc.is_sampled() {
@@ -1139,7 +1138,7 @@ pub fn inject<I: Injector + ?Sized>(
                 PropagatorType::B3 => {
                     let b3 = B3Single::new(sc.trace_id, sc.span_id)
                         .with_sampling(Some(B3Sampling::from_sampled(sc.is_sampled())));
-                    carrier::set_checked(carrier, B3, b3.to_header_value(), &mut result);
+                    carrier::set_valid(carrier, B3, b3.to_header_value());
                 }
                 PropagatorType::B3Multi => {
                     let b3 = B3Multi::new(sc.trace_id, sc.span_id)
@@ -1150,7 +1149,7 @@ pub fn inject<I: Injector + ?Sized>(
         }
     }
     if !cx.baggage.is_empty() {
-        carrier::set_checked(carrier, BAGGAGE, cx.baggage.to_header_value(), &mut result);
+        carrier::set_valid(carrier, BAGGAGE, cx.baggage.to_header_value());
     }
     result
 }

@@ -158,6 +158,27 @@ fn tags_round_trip_and_limits() {
     );
 }
 
+/// Found by fuzzing (`fuzz/fuzz_targets/datadog.rs`): a value ending in spaces, followed by
+/// empty pairs, was written last, where its spaces read as whitespace around the header (and
+/// made the header value invalid). Whitespace around `,` is now not part of the pairs, and a
+/// value cannot end in a space.
+#[test]
+fn tags_whitespace_around_commas_is_not_part_of_the_pairs() {
+    let tags = DatadogTags::parse("a=1   ,,, b=x y ,").unwrap();
+    assert_eq!(tags.iter().collect::<Vec<_>>(), [("a", "1"), ("b", "x y")]);
+    let written = tags.to_header_value();
+    assert_eq!(written, "a=1,b=x y");
+    assert_eq!(DatadogTags::parse(&written).unwrap(), tags);
+    let mut tags = DatadogTags::parse("a= 1").unwrap();
+    assert_eq!(
+        tags.get("a"),
+        Some(" 1"),
+        "leading spaces of a value are kept"
+    );
+    assert!(tags.insert("b", "2 ").is_err());
+    assert_eq!(tags.to_header_value(), "a= 1");
+}
+
 #[test]
 fn dd_tracestate_member_from_the_browser_sdk() {
     let dd = DatadogTracestate::parse("s:1;o:rum").unwrap();

@@ -166,7 +166,7 @@ impl B3Single {
         if s.len() == 1 {
             return Ok(Self::sampling_only(parse_sampling(s)?));
         }
-        let mut fields = s.split('-');
+        let mut fields = codec::split_byte(s, b'-');
         let (trace_id, wide) = parse_trace_id(fields.next().unwrap_or("").as_bytes())?;
         let span_id = fields.next().ok_or(ErrorKind::Missing(Field::SpanId))?;
         let span_id = ids::parse_span_id(span_id.as_bytes(), Field::SpanId)?;

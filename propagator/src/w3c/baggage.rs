@@ -14,7 +14,7 @@ use alloc::string::String;
 use core::fmt;
 use core::str::FromStr;
 
-use crate::codec::{self, is_baggage_octet, is_token, trim_ows};
+use crate::codec::{self, is_baggage_octet, is_token, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, ParseError};
 
 /// Header name `baggage`.
@@ -189,11 +189,11 @@ pub struct BaggageMember<'b> {
 impl<'b> BaggageMember<'b> {
     /// Splits a validated member (already OWS-trimmed).
     fn split(member: &'b str) -> Self {
-        let (kv, properties) = match member.split_once(';') {
+        let (kv, properties) = match split_once_byte(member, b';') {
             Some((kv, props)) => (kv, Some(props)),
             None => (member, None),
         };
-        let (key, raw_value) = kv.split_once('=').unwrap_or((kv, ""));
+        let (key, raw_value) = split_once_byte(kv, b'=').unwrap_or((kv, ""));
         BaggageMember {
             key: trim_ows(key),
             raw_value: trim_ows(raw_value),
@@ -201,13 +201,15 @@ impl<'b> BaggageMember<'b> {
         }
     }
 
-    /// Validates a member (already OWS-trimmed); returns its canonical length.
-    fn check(member: &str) -> Result<usize, ErrorKind> {
-        let (kv, properties) = match member.split_once(';') {
+    /// Validates a member (already OWS-trimmed) piece by piece; returns its canonical length
+    /// or the first problem. [`scan`] accepts exactly the same members in one pass; this one
+    /// runs only to name what is wrong with a member `scan` rejected.
+    fn check_slow(member: &str) -> Result<usize, ErrorKind> {
+        let (kv, properties) = match split_once_byte(member, b';') {
             Some((kv, props)) => (kv, Some(props)),
             None => (member, None),
         };
-        let (key, value) = kv.split_once('=').ok_or(ErrorKind::MissingEquals)?;
+        let (key, value) = split_once_byte(kv, b'=').ok_or(ErrorKind::MissingEquals)?;
         let (key, value) = (trim_ows(key), trim_ows(value));
         if !is_token(key) {
             return Err(ErrorKind::KeyNotToken);
@@ -216,7 +218,7 @@ impl<'b> BaggageMember<'b> {
             return Err(ErrorKind::ValueNotBaggageOctets);
         }
         let mut size = key.len() + 1 + value.len();
-        for property in properties.into_iter().flat_map(|p| p.split(';')) {
+        for property in properties.into_iter().flat_map(|p| split_byte(p, b';')) {
             let (pkey, pvalue) = split_property(property);
             if !is_token(pkey) || !pvalue.is_none_or(|v| v.bytes().all(is_baggage_octet)) {
                 return Err(ErrorKind::PropertyInvalid);
@@ -287,7 +289,7 @@ impl<'b> BaggageMember<'b> {
     pub fn properties(&self) -> impl Iterator<Item = (&'b str, Option<&'b str>)> + use<'b> {
         self.properties
             .into_iter()
-            .flat_map(|p| p.split(';'))
+            .flat_map(|p| split_byte(p, b';'))
             .map(split_property)
     }
 
@@ -327,15 +329,94 @@ impl PartialEq for BaggageMember<'_> {
 
 impl Eq for BaggageMember<'_> {}
 
+/// The index of the first byte of `b[i..]` that is not `class`, or `b.len()`.
+#[inline(always)]
+fn skip(b: &[u8], i: usize, class: impl Fn(u8) -> bool) -> usize {
+    // An iterator loop: one pointer to advance, no bounds check per byte.
+    match b.get(i..) {
+        Some(rest) => i + rest.iter().position(|&c| !class(c)).unwrap_or(rest.len()),
+        None => i,
+    }
+}
+
+#[inline(always)]
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// One pass over the member starting at `b[start]` (after any OWS): `token OWS "=" OWS
+/// *baggage-octet OWS`, then any number of `";" OWS token OWS [ "=" OWS *baggage-octet OWS ]`,
+/// up to a `,` or the end. Returns where it stopped (the `,` or `b.len()`) and the member's
+/// canonical length, or `None` when the member is invalid (or empty).
+fn scan(b: &[u8], start: usize) -> Option<(usize, usize)> {
+    let key_end = skip(b, start, codec::is_tchar);
+    if key_end == start {
+        return None;
+    }
+    let mut i = skip(b, key_end, is_ows);
+    if b.get(i) != Some(&b'=') {
+        return None;
+    }
+    let value_start = skip(b, i + 1, is_ows);
+    let value_end = skip(b, value_start, is_baggage_octet);
+    let mut size = (key_end - start) + 1 + (value_end - value_start);
+    i = skip(b, value_end, is_ows);
+    while let Some(&c) = b.get(i) {
+        if c == b',' {
+            break;
+        }
+        if c != b';' {
+            return None;
+        }
+        let key_start = skip(b, i + 1, is_ows);
+        let key_end = skip(b, key_start, codec::is_tchar);
+        if key_end == key_start {
+            return None;
+        }
+        size += 1 + (key_end - key_start);
+        i = skip(b, key_end, is_ows);
+        if b.get(i) == Some(&b'=') {
+            let value_start = skip(b, i + 1, is_ows);
+            let value_end = skip(b, value_start, is_baggage_octet);
+            size += 1 + (value_end - value_start);
+            i = skip(b, value_end, is_ows);
+        }
+    }
+    Some((i, size))
+}
+
+/// The `,`-separated piece of `text` that starts at `start`: where it ends (at the `,` or the
+/// end of the text), its member (OWS-trimmed, empty for an empty piece), and the member's
+/// canonical length or what is wrong with it. A valid member is read in one pass.
+fn piece_at(text: &str, start: usize) -> (usize, &str, Result<usize, ErrorKind>) {
+    let b = text.as_bytes();
+    let member_start = skip(b, start, is_ows);
+    if let Some((end, size)) = scan(b, member_start) {
+        let member = trim_ows(text.get(member_start..end).unwrap_or_default());
+        return (end, member, Ok(size));
+    }
+    let end = b
+        .get(member_start..)
+        .and_then(|rest| rest.iter().position(|&c| c == b','))
+        .map_or(b.len(), |i| member_start + i);
+    let member = trim_ows(text.get(member_start..end).unwrap_or_default());
+    let checked = if member.is_empty() {
+        Ok(0)
+    } else {
+        BaggageMember::check_slow(member)
+    };
+    (end, member, checked)
+}
+
 fn split_property(property: &str) -> (&str, Option<&str>) {
-    match property.split_once('=') {
+    match split_once_byte(property, b'=') {
         Some((key, value)) => (trim_ows(key), Some(trim_ows(value))),
         None => (trim_ows(property), None),
     }
 }
 
 fn segments(text: &str) -> impl Iterator<Item = &str> {
-    text.split(',')
+    split_byte(text, b',')
         .map(trim_ows)
         .filter(|member| !member.is_empty())
 }
@@ -426,17 +507,15 @@ impl<'a> Baggage<'a> {
         let mut rebuilt: Option<String> = None;
         // Set when a limit is hit: the kept members are `text[..cut]`.
         let mut cut: Option<usize> = None;
-        let mut offset = 0;
-        let mut pieces = text.split(',');
-        while let Some(piece) = pieces.next() {
-            let piece_start = offset;
-            offset += piece.len() + 1;
-            let member = trim_ows(piece);
+        let mut next_piece = Some(0);
+        while let Some(piece_start) = next_piece {
+            let (piece_end, member, checked) = piece_at(&text, piece_start);
+            next_piece = (piece_end < text.len()).then_some(piece_end + 1);
             if member.is_empty() {
                 continue;
             }
             index = index.saturating_add(1);
-            let size = match BaggageMember::check(member) {
+            let size = match checked {
                 Ok(size) => size,
                 Err(kind) => {
                     on_drop(Dropped {
@@ -460,7 +539,13 @@ impl<'a> Baggage<'a> {
             };
             if let Some(kind) = over {
                 // One linear pass over the rest to count it; nothing is kept or allocated.
-                let rest = pieces.filter(|p| !trim_ows(p).is_empty()).count();
+                let rest = next_piece
+                    .and_then(|next| text.get(next..))
+                    .map_or(0, |rest| {
+                        split_byte(rest, b',')
+                            .filter(|p| !trim_ows(p).is_empty())
+                            .count()
+                    });
                 on_drop(Dropped {
                     member: index,
                     count: u32::try_from(rest).unwrap_or(u32::MAX).saturating_add(1),
@@ -561,10 +646,41 @@ impl<'a> Baggage<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        self.iter()
-            .filter(|m| m.key == key)
-            .last()
-            .map(|m| m.value())
+        let [value] = self.get_each([key]);
+        value
+    }
+
+    /// [`get`](Self::get) for several keys in one pass over the members (the identity reads
+    /// three).
+    pub(crate) fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<Cow<'_, str>>; N] {
+        // The text is valid: each member is `token OWS "=" OWS value OWS [";" …]`. One pass:
+        // the key of each member, the bounds of its value, then on to the next `,`.
+        let text: &str = &self.text;
+        let b = text.as_bytes();
+        let mut values: [Option<(usize, usize)>; N] = [None; N];
+        let mut i = 0;
+        while i < b.len() {
+            let key_start = skip(b, i, is_ows);
+            let key_end = skip(b, key_start, codec::is_tchar);
+            if key_end == key_start {
+                // An empty list member.
+                i = key_end + 1;
+                continue;
+            }
+            let value_start = skip(b, skip(b, key_end, is_ows) + 1, is_ows);
+            let value_end = skip(b, value_start, is_baggage_octet);
+            let key = text.get(key_start..key_end).unwrap_or_default();
+            for (wanted, slot) in keys.iter().zip(values.iter_mut()) {
+                if key == *wanted {
+                    *slot = Some((value_start, value_end));
+                }
+            }
+            i = skip(b, value_end, |c| c != b',') + 1;
+        }
+        values.map(|bounds| {
+            let (start, end) = bounds?;
+            Some(codec::percent_decode(text.get(start..end)?))
+        })
     }
 
     /// Whether some member has `key`.
@@ -692,7 +808,7 @@ impl<'a> Baggage<'a> {
         let mut bytes = self.bytes as usize;
         let mut left_out = 0;
         for (i, &(key, value)) in pairs.iter().enumerate() {
-            let earlier = pairs[..i].iter().any(|(k, _)| *k == key);
+            let earlier = pairs.iter().take(i).any(|(k, _)| *k == key);
             if earlier || self.contains_key(key) {
                 continue;
             }
@@ -736,6 +852,13 @@ impl<'a> Baggage<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn write_to(&self, out: &mut String) {
+        // Every OWS byte and empty list member makes the text longer than the canonical form,
+        // and nothing else differs: equal lengths mean the text is already canonical (the
+        // usual case, for headers this crate wrote or parsed from a well-behaved peer).
+        if self.text.len() == self.bytes as usize {
+            out.push_str(&self.text);
+            return;
+        }
         for (i, member) in self.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -880,5 +1003,34 @@ mod tests {
         assert_eq!(b.len(), 64);
         assert_eq!(b.get("session.id").as_deref(), Some("s"));
         assert_eq!(b.encoded_len(), b.to_string().len());
+    }
+
+    /// The one-pass scanner and the piece-by-piece checker agree on every member of up to 6
+    /// bytes over the characters that matter to the grammar.
+    #[test]
+    fn scan_agrees_with_check() {
+        const ALPHABET: &[u8] = b"a=; \t\"%";
+        let mut member = Vec::new();
+        for len in 0..=6u32 {
+            for mut n in 0..ALPHABET.len().pow(len) {
+                member.clear();
+                for _ in 0..len {
+                    member.push(ALPHABET[n % ALPHABET.len()]);
+                    n /= ALPHABET.len();
+                }
+                let member = core::str::from_utf8(&member).unwrap();
+                let member = trim_ows(member);
+                if member.is_empty() {
+                    continue;
+                }
+                assert_eq!(
+                    scan(member.as_bytes(), 0),
+                    BaggageMember::check_slow(member)
+                        .ok()
+                        .map(|size| (member.len(), size)),
+                    "{member:?}"
+                );
+            }
+        }
     }
 }

@@ -105,6 +105,9 @@ impl Traceparent {
     }
 
     fn parse_bytes(s: &[u8]) -> Result<Self, ErrorKind> {
+        if let Some(tp) = Self::parse_version_00(s) {
+            return Ok(tp);
+        }
         if s.is_empty() {
             return Err(ErrorKind::Empty);
         }
@@ -135,6 +138,25 @@ impl Traceparent {
             trace_id,
             parent_id,
             flags,
+        })
+    }
+
+    /// The common case in one go: a valid version-00 value is exactly 55 bytes with its dashes
+    /// at fixed places. `None` sends everything else to the field-by-field parser, which
+    /// accepts the same values and names the problem with the others.
+    fn parse_version_00(s: &[u8]) -> Option<Self> {
+        let s: &[u8; 55] = s.try_into().ok()?;
+        if s[..3] != *b"00-" || s[35] != b'-' || s[52] != b'-' {
+            return None;
+        }
+        let trace_id = codec::parse_hex(&s[3..35], Field::TraceId).ok()?;
+        let parent_id = codec::parse_hex(&s[36..52], Field::ParentId).ok()?;
+        let flags = codec::parse_hex(&s[53..], Field::Flags).ok()?;
+        Some(Traceparent {
+            version: VERSION_00,
+            trace_id: TraceId::new(trace_id)?,
+            parent_id: SpanId::new(parent_id as u64)?,
+            flags: TraceFlags::new(flags as u8),
         })
     }
 

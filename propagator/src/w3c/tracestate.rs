@@ -76,7 +76,7 @@ pub struct Tracestate<'a> {
 
 /// Iterates the OWS-trimmed, non-empty `,`-segments of `text`.
 fn segments(text: &str) -> impl Iterator<Item = &str> {
-    text.split(',')
+    codec::split_byte(text, b',')
         .map(codec::trim_ows)
         .filter(|member| !member.is_empty())
 }
@@ -84,7 +84,7 @@ fn segments(text: &str) -> impl Iterator<Item = &str> {
 /// Splits a validated member at its first `=`.
 #[inline]
 fn split_member(member: &str) -> (&str, &str) {
-    member.split_once('=').unwrap_or((member, ""))
+    codec::split_once_byte(member, b'=').unwrap_or((member, ""))
 }
 
 #[inline]
@@ -139,7 +139,7 @@ pub(crate) fn check_value(value: &str) -> Result<(), ErrorKind> {
 }
 
 fn check_member(member: &str) -> Result<&str, ErrorKind> {
-    let (key, value) = member.split_once('=').ok_or(ErrorKind::MissingEquals)?;
+    let (key, value) = codec::split_once_byte(member, b'=').ok_or(ErrorKind::MissingEquals)?;
     check_key(key)?;
     check_value(value)?;
     Ok(key)

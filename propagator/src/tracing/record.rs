@@ -1,0 +1,345 @@
+//! Finished spans, and where they go.
+
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use crate::{SpanId, TraceId};
+
+/// What part a span plays in the trace.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::SpanKind;
+///
+/// assert_eq!(SpanKind::Server.as_str(), "server");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum SpanKind {
+    /// The service entry span: the first span of this service for a request.
+    Server,
+    /// An outgoing request (`http.client.request`, opened by the `reqwest` middleware).
+    Client,
+    /// Any other span inside a request.
+    Internal,
+}
+
+impl SpanKind {
+    /// `server`, `client` or `internal`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(usertrail_propagator::tracing::SpanKind::Internal.as_str(), "internal");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for SpanKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finished span, as [`UsertrailLayer`](super::UsertrailLayer) hands it to a [`SpanSink`].
+///
+/// Entry spans ([`SpanKind::Server`]) carry the request's tags: the HTTP fields
+/// (`http.request.method`, `url.path`, `http.response.status_code`, `error`, `duration_ms`),
+/// the identity (`usr.id`, `account.id`, `session.id`, and whatever `set_user` /
+/// `set_account` / `RequestContext::set_tag` wrote) and `baggage.<key>` tags. Other spans
+/// carry only their own fields. All spans of a request share its `trace_id`; `parent_id`
+/// links each span to its parent, the entry span to the caller's span.
+///
+/// With the `serde` feature it serializes with ids as lower-case hex, `start` as nanoseconds
+/// since the Unix epoch (`start_unix_nanos`) and `duration` as nanoseconds
+/// (`duration_nanos`).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{MemorySink, SpanKind, SpanSink};
+///
+/// let sink = MemorySink::new();
+/// assert!(sink.records().is_empty());
+/// // Records come from `UsertrailLayer`; see its example.
+/// let entries = sink.records().into_iter().filter(|r| r.kind == SpanKind::Server).count();
+/// assert_eq!(entries, 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct SpanRecord {
+    /// The trace.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::display"))]
+    pub trace_id: TraceId,
+    /// This span.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::display"))]
+    pub span_id: SpanId,
+    /// The parent span: the caller's span for an entry span (`None` when the trace started
+    /// here), the enclosing span otherwise.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::display_opt"))]
+    pub parent_id: Option<SpanId>,
+    /// The span's name (`http.request` for entry spans).
+    pub name: Cow<'static, str>,
+    /// The service name given to the layer.
+    pub service: Cow<'static, str>,
+    /// Entry, client or internal span.
+    pub kind: SpanKind,
+    /// When the span was opened (wall clock).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "start_unix_nanos", serialize_with = "ser::unix_nanos")
+    )]
+    pub start: SystemTime,
+    /// How long it was open (monotonic clock).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "duration_nanos", serialize_with = "ser::nanos")
+    )]
+    pub duration: Duration,
+    /// Tags: the span's fields, and for an entry span the request's tags. Keys and common
+    /// values (`GET`, `200`, `true`…) borrow static strings, so recording costs fewer
+    /// allocations; read them as `&str` with [`tag`](Self::tag) or `&*value`.
+    pub tags: BTreeMap<Cow<'static, str>, Cow<'static, str>>,
+    /// For an entry span: the response was a 5xx or the service failed. For another span:
+    /// an `error` field set to `true`, or an `ERROR` event inside it.
+    pub error: bool,
+}
+
+impl SpanRecord {
+    /// `start` as nanoseconds since the Unix epoch (0 before it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let sink = usertrail_propagator::tracing::MemorySink::new();
+    /// for record in sink.records() {
+    ///     assert!(record.start_unix_nanos() > 0);
+    /// }
+    /// ```
+    pub fn start_unix_nanos(&self) -> u64 {
+        self.start
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// A tag's value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let sink = usertrail_propagator::tracing::MemorySink::new();
+    /// for record in sink.records() {
+    ///     println!("{:?}", record.tag("usr.id"));
+    /// }
+    /// ```
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(|v| &**v)
+    }
+}
+
+#[cfg(feature = "serde")]
+mod ser {
+    use core::fmt::Display;
+    use core::time::Duration;
+    use std::time::SystemTime;
+
+    use serde::Serializer;
+
+    pub(super) fn display<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub(super) fn display_opt<T: Display, S: Serializer>(
+        v: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.collect_str(v),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn unix_nanos<S: Serializer>(v: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        let nanos = v
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        s.serialize_u64(nanos)
+    }
+
+    pub(super) fn nanos<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(v.as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Where [`UsertrailLayer`](super::UsertrailLayer) puts finished spans: a store, an exporter,
+/// a test's memory.
+///
+/// Called on the thread that closes the span, inside the request's path: keep it quick (hand
+/// the record to a channel or a buffer), and don't panic.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{SpanRecord, SpanSink};
+///
+/// struct Stderr;
+/// impl SpanSink for Stderr {
+///     fn record(&self, span: SpanRecord) {
+///         eprintln!("{} {} {:?}", span.trace_id, span.name, span.tags);
+///     }
+/// }
+/// ```
+pub trait SpanSink: Send + Sync + 'static {
+    /// Takes one finished span.
+    fn record(&self, span: SpanRecord);
+}
+
+impl<T: SpanSink + ?Sized> SpanSink for Arc<T> {
+    fn record(&self, span: SpanRecord) {
+        (**self).record(span);
+    }
+}
+
+impl<T: SpanSink + ?Sized> SpanSink for alloc::boxed::Box<T> {
+    fn record(&self, span: SpanRecord) {
+        (**self).record(span);
+    }
+}
+
+/// Drops every record (the layer still builds them: useful to measure the cost).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{NoopSink, UsertrailLayer};
+///
+/// let layer = UsertrailLayer::new(NoopSink);
+/// # let _ = layer;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoopSink;
+
+impl SpanSink for NoopSink {
+    #[inline]
+    fn record(&self, span: SpanRecord) {
+        drop(span);
+    }
+}
+
+/// Keeps every record in memory (tests, demos). Clones share the same records.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{MemorySink, UsertrailLayer};
+///
+/// let sink = MemorySink::new();
+/// let layer = UsertrailLayer::new(sink.clone());
+/// # let _ = layer;
+/// assert_eq!(sink.take().len(), 0);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemorySink {
+    records: Arc<Mutex<Vec<SpanRecord>>>,
+}
+
+impl MemorySink {
+    /// An empty sink.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(usertrail_propagator::tracing::MemorySink::new().records().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the records so far, in the order spans closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(usertrail_propagator::tracing::MemorySink::new().records().len(), 0);
+    /// ```
+    pub fn records(&self) -> Vec<SpanRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes the records so far, leaving the sink empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(usertrail_propagator::tracing::MemorySink::new().take().is_empty());
+    /// ```
+    pub fn take(&self) -> Vec<SpanRecord> {
+        core::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl SpanSink for MemorySink {
+    fn record(&self, span: SpanRecord) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(span);
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_ids_as_hex_and_times_as_nanos() {
+        let mut tags = BTreeMap::new();
+        tags.insert(Cow::Borrowed("usr.id"), Cow::Borrowed("user_123"));
+        let record = SpanRecord {
+            trace_id: TraceId::new(0xab).unwrap(),
+            span_id: SpanId::new(0xcd).unwrap(),
+            parent_id: None,
+            name: Cow::Borrowed("http.request"),
+            service: Cow::Borrowed("checkout"),
+            kind: SpanKind::Server,
+            start: SystemTime::UNIX_EPOCH + Duration::from_nanos(1_500),
+            duration: Duration::from_micros(2),
+            tags,
+            error: false,
+        };
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "trace_id": "000000000000000000000000000000ab",
+                "span_id": "00000000000000cd",
+                "parent_id": null,
+                "name": "http.request",
+                "service": "checkout",
+                "kind": "server",
+                "start_unix_nanos": 1500,
+                "duration_nanos": 2000,
+                "tags": {"usr.id": "user_123"},
+                "error": false,
+            })
+        );
+        assert_eq!(record.start_unix_nanos(), 1500);
+    }
+}

@@ -1,0 +1,133 @@
+//! Which request the running code belongs to: a thread-local set around every poll.
+//!
+//! `PropagateContext` (and [`Scoped`]) put the request's state in [`CURRENT`] for the duration
+//! of each poll of the inner future, and of the inner service's `call`, then restore what was
+//! there before; this is what `tokio::task_local!` does, without depending on an executor.
+//! [`PENDING`] holds the state only while the entry span is being created, so that
+//! `UsertrailLayer::on_new_span` can attach it to that span (and to no other).
+
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::sync::Arc;
+
+use super::state::RequestState;
+
+std::thread_local! {
+    static CURRENT: Cell<Option<Arc<RequestState>>> = const { Cell::new(None) };
+    static PENDING: Cell<Option<Arc<RequestState>>> = const { Cell::new(None) };
+}
+
+/// Restores the previous current request when dropped.
+pub(crate) struct Entered {
+    previous: Option<Arc<RequestState>>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|c| c.set(previous));
+    }
+}
+
+/// Makes `state` the current request until the guard drops.
+#[inline]
+pub(crate) fn enter(state: &Arc<RequestState>) -> Entered {
+    let previous = CURRENT
+        .try_with(|c| c.replace(Some(Arc::clone(state))))
+        .ok()
+        .flatten();
+    Entered { previous }
+}
+
+fn peek(
+    slot: &'static std::thread::LocalKey<Cell<Option<Arc<RequestState>>>>,
+) -> Option<Arc<RequestState>> {
+    slot.try_with(|c| {
+        let value = c.take();
+        let out = value.clone();
+        c.set(value);
+        out
+    })
+    .ok()
+    .flatten()
+}
+
+/// The request whose future is being polled on this thread, if any.
+#[inline]
+pub(crate) fn current() -> Option<Arc<RequestState>> {
+    peek(&CURRENT)
+}
+
+/// Runs `f` (which creates the entry span) with `state` pending.
+pub(crate) fn creating<R>(state: &Arc<RequestState>, f: impl FnOnce() -> R) -> R {
+    struct Clear(Option<Arc<RequestState>>);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = PENDING.try_with(|c| c.set(previous));
+        }
+    }
+    let previous = PENDING
+        .try_with(|c| c.replace(Some(Arc::clone(state))))
+        .ok()
+        .flatten();
+    let _clear = Clear(previous);
+    f()
+}
+
+/// The state of the entry span being created on this thread, if any.
+#[inline]
+pub(crate) fn pending() -> Option<Arc<RequestState>> {
+    peek(&PENDING)
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs inside a request: [`set_user`](super::set_user),
+    /// [`inject_current`](super::inject_current) and the other request-scoped functions see
+    /// that request while it is polled. Made by [`RequestContext::scope`](super::RequestContext::scope),
+    /// for work spawned onto other tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::tracing::RequestContext;
+    ///
+    /// fn spawn_with_request<F: std::future::Future + Send + 'static>(cx: &RequestContext, work: F) -> impl std::future::Future<Output = F::Output> {
+    ///     // e.g. tokio::spawn(cx.scope(work).in_current_span())
+    ///     cx.scope(work)
+    /// }
+    /// # let _ = spawn_with_request::<std::future::Ready<()>>;
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scoped<F> {
+        #[pin]
+        inner: F,
+        state: Arc<RequestState>,
+    }
+}
+
+impl<F> Scoped<F> {
+    pub(crate) fn new(inner: F, state: Arc<RequestState>) -> Self {
+        Scoped { inner, state }
+    }
+}
+
+impl<F: core::fmt::Debug> core::fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = enter(this.state);
+        this.inner.poll(cx)
+    }
+}

@@ -1,0 +1,386 @@
+//! Queries to SQL conditions over the store's schema (see [`crate::store`]), with every
+//! value bound as a parameter.
+
+use rusqlite::types::Value;
+
+use super::{Expr, Field, Matcher, Query, Term};
+
+/// A SQL condition on the `spans` table (aliased `s`) and its bound parameters, in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sql {
+    /// The condition, with `?` placeholders.
+    pub text: String,
+    /// The values of the placeholders, in order.
+    pub params: Vec<Value>,
+}
+
+/// Where a tag lives: a dedicated column of `spans`, or a row of `tags`.
+enum TagColumn {
+    Text(&'static str),
+    Integer(&'static str),
+    Bool(&'static str),
+}
+
+/// Tags with a column of their own (indexed, or cheap to filter on). The other tags are rows
+/// of the `tags` table, indexed on `(key, value)`.
+fn tag_column(key: &str) -> Option<TagColumn> {
+    Some(match key {
+        "usr.id" => TagColumn::Text("s.usr_id"),
+        "account.id" => TagColumn::Text("s.account_id"),
+        "session.id" => TagColumn::Text("s.session_id"),
+        "http.response.status_code" | "http.status_code" => TagColumn::Integer("s.status_code"),
+        "error" => TagColumn::Bool("s.error"),
+        _ => return None,
+    })
+}
+
+/// `*`, `?` and `[` are GLOB syntax; each is matched literally inside brackets.
+fn glob_escape(part: &str, out: &mut String) {
+    for c in part.chars() {
+        match c {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn glob_pattern(parts: &[String]) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('*');
+        }
+        glob_escape(part, &mut out);
+    }
+    out
+}
+
+/// The smallest string above every string that starts with `prefix` (in SQLite's BINARY
+/// order, which is UTF-8 byte order).
+fn prefix_upper_bound(prefix: &str) -> String {
+    let mut s = String::from(prefix);
+    s.push(char::MAX);
+    s
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn param(&mut self, value: impl Into<Value>) {
+        self.text.push('?');
+        self.params.push(value.into());
+    }
+
+    /// `column <matcher>` for a text column.
+    fn text_match(&mut self, column: &str, matcher: &Matcher) {
+        match matcher {
+            Matcher::Exact(v) => {
+                self.push(column);
+                self.push(" = ");
+                self.param(v.clone());
+            }
+            Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {
+                self.push(column);
+                self.push(" IS NOT NULL");
+            }
+            Matcher::Wildcard(parts) => {
+                self.push("(");
+                if !parts[0].is_empty() {
+                    // A literal prefix: a range the index can seek to (GLOB alone may not).
+                    self.push(column);
+                    self.push(" >= ");
+                    self.param(parts[0].clone());
+                    self.push(" AND ");
+                    self.push(column);
+                    self.push(" < ");
+                    self.param(prefix_upper_bound(&parts[0]));
+                    self.push(" AND ");
+                }
+                self.push(column);
+                self.push(" GLOB ");
+                self.param(glob_pattern(parts));
+                self.push(")");
+            }
+            Matcher::Compare(cmp, n) => {
+                self.push("CAST(");
+                self.push(column);
+                self.push(" AS REAL) ");
+                self.push(cmp.as_str());
+                self.push(" ");
+                self.param(*n);
+            }
+        }
+    }
+
+    fn term(&mut self, term: &Term) {
+        let m = &term.matcher;
+        match &term.field {
+            Field::Service => self.text_match("s.service", m),
+            Field::Resource => self.text_match("s.resource", m),
+            Field::Name => self.text_match("s.name", m),
+            Field::Kind => self.text_match("s.kind", m),
+            Field::TraceId => self.text_match("s.trace_id", m),
+            Field::SpanId => self.text_match("s.span_id", m),
+            Field::Status => match m {
+                Matcher::Exact(v) if v == "error" => self.push("s.error = 1"),
+                _ => self.push("s.error = 0"),
+            },
+            Field::Duration => match m {
+                Matcher::Compare(cmp, n) => {
+                    self.push("s.duration_ns ");
+                    self.push(cmp.as_str());
+                    self.push(" ");
+                    // Whole nanoseconds: `>` 1.5 ns is `>` 1 ns for integer durations only
+                    // after rounding up; compare as REAL to keep the exact meaning.
+                    if n.fract() == 0.0 && n.abs() < 9.0e18 {
+                        #[allow(clippy::cast_possible_truncation)]
+                        self.param(*n as i64);
+                    } else {
+                        self.param(*n);
+                    }
+                }
+                // The parser only makes comparisons for durations.
+                _ => self.push("0"),
+            },
+            Field::Tag(key) => match tag_column(key) {
+                Some(TagColumn::Text(column)) => self.text_match(column, m),
+                Some(TagColumn::Integer(column)) => match m {
+                    Matcher::Exact(v) => match v.parse::<i64>() {
+                        Ok(n) => {
+                            self.push(column);
+                            self.push(" = ");
+                            self.param(n);
+                        }
+                        Err(_) => self.push("0"),
+                    },
+                    Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {
+                        self.push(column);
+                        self.push(" IS NOT NULL");
+                    }
+                    Matcher::Wildcard(parts) => {
+                        self.push("CAST(");
+                        self.push(column);
+                        self.push(" AS TEXT) GLOB ");
+                        self.param(glob_pattern(parts));
+                    }
+                    Matcher::Compare(cmp, n) => {
+                        self.push(column);
+                        self.push(" ");
+                        self.push(cmp.as_str());
+                        self.push(" ");
+                        self.param(*n);
+                    }
+                },
+                Some(TagColumn::Bool(column)) => match m {
+                    Matcher::Exact(v) if v == "true" => {
+                        self.push(column);
+                        self.push(" = 1");
+                    }
+                    Matcher::Exact(v) if v == "false" => {
+                        self.push(column);
+                        self.push(" = 0");
+                    }
+                    Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {
+                        self.push("1");
+                    }
+                    _ => self.push("0"),
+                },
+                None => {
+                    self.push("s.id IN (SELECT t.span FROM tags t WHERE t.key = ");
+                    self.param(key.clone());
+                    match m {
+                        Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {}
+                        _ => {
+                            self.push(" AND ");
+                            self.text_match("t.value", m);
+                        }
+                    }
+                    self.push(")");
+                }
+            },
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Term(t) => self.term(t),
+            // `IS NOT 1`: a term on a missing column is NULL, and NOT NULL would drop the span;
+            // `-@usr.id:x` must keep spans that have no `usr.id`.
+            Expr::Not(e) => {
+                self.push("((");
+                self.expr(e);
+                self.push(") IS NOT 1)");
+            }
+            Expr::And(items) | Expr::Or(items) => {
+                let sep = if matches!(expr, Expr::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                self.push("(");
+                for (i, e) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.push(sep);
+                    }
+                    self.expr(e);
+                }
+                self.push(")");
+            }
+        }
+    }
+}
+
+impl Query {
+    /// The query as a condition on `spans s` (`1` for the empty query).
+    ///
+    /// ```
+    /// let sql = usertrail_www::query::parse("@usr.id:user_123 service:checkout").unwrap().to_sql();
+    /// assert_eq!(sql.text, "(s.usr_id = ? AND s.service = ?)");
+    /// assert_eq!(sql.params.len(), 2);
+    /// ```
+    pub fn to_sql(&self) -> Sql {
+        let mut sql = Sql::default();
+        match self.expr() {
+            Some(e) => sql.expr(e),
+            None => sql.push("1"),
+        }
+        sql
+    }
+}
+
+/// What a group-by groups on: a SQL expression over `spans s` and its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupKey {
+    /// The expression (its value is the group's name; NULL for spans without it).
+    pub text: String,
+    /// Its parameters.
+    pub params: Vec<Value>,
+}
+
+/// The group-by expression for `key`: `usr.id`, `account.id`, `session.id`, `service`,
+/// `resource`, `name`, `kind`, `status`, `http.response.status_code`, or any tag (with or
+/// without a leading `@`).
+///
+/// # Errors
+///
+/// A message when the key is empty or has characters that cannot name a tag.
+pub fn group_key(key: &str) -> Result<GroupKey, String> {
+    let key = key.trim();
+    let key = key.strip_prefix('@').unwrap_or(key);
+    if key.is_empty() {
+        return Err("choose what to group by, e.g. usr.id".into());
+    }
+    if key
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\' || c.is_whitespace())
+    {
+        return Err(format!("`{key}` cannot name a tag"));
+    }
+    let fixed = |text: &str| GroupKey {
+        text: text.into(),
+        params: Vec::new(),
+    };
+    Ok(match key {
+        "usr.id" => fixed("s.usr_id"),
+        "account.id" => fixed("s.account_id"),
+        "session.id" => fixed("s.session_id"),
+        "service" => fixed("s.service"),
+        "resource" | "resource_name" => fixed("s.resource"),
+        "name" | "operation_name" => fixed("s.name"),
+        "kind" | "span.kind" => fixed("s.kind"),
+        "status" => fixed("CASE s.error WHEN 1 THEN 'error' ELSE 'ok' END"),
+        "error" => fixed("CASE s.error WHEN 1 THEN 'true' ELSE 'false' END"),
+        "http.response.status_code" | "http.status_code" => fixed("s.status_code"),
+        other => GroupKey {
+            text: "json_extract(s.tags, ?)".into(),
+            params: vec![Value::Text(format!("$.\"{other}\""))],
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parse;
+
+    #[test]
+    fn wildcards_become_a_range_and_a_glob() {
+        let sql = parse("@account.id:premium_*").unwrap().to_sql();
+        assert_eq!(
+            sql.text,
+            "(s.account_id >= ? AND s.account_id < ? AND s.account_id GLOB ?)"
+        );
+        assert_eq!(sql.params[0], Value::Text("premium_".into()));
+        assert_eq!(sql.params[2], Value::Text("premium_*".into()));
+    }
+
+    #[test]
+    fn glob_syntax_in_values_is_literal() {
+        let sql = parse(r"@url.path:/a?b[c]*").unwrap().to_sql();
+        assert!(
+            sql.params.contains(&Value::Text("/a[?]b[[]c]*".into())),
+            "{sql:?}"
+        );
+    }
+
+    #[test]
+    fn a_lone_star_means_the_tag_is_there() {
+        assert_eq!(
+            parse("@usr.id:*").unwrap().to_sql().text,
+            "s.usr_id IS NOT NULL"
+        );
+        assert_eq!(
+            parse("@usr.role:*").unwrap().to_sql().text,
+            "s.id IN (SELECT t.span FROM tags t WHERE t.key = ?)"
+        );
+    }
+
+    #[test]
+    fn durations_are_nanoseconds() {
+        let sql = parse("@duration:>5s").unwrap().to_sql();
+        assert_eq!(sql.text, "s.duration_ns > ?");
+        assert_eq!(sql.params, vec![Value::Integer(5_000_000_000)]);
+    }
+
+    #[test]
+    fn negation_keeps_spans_without_the_tag() {
+        let sql = parse("-@usr.id:user_123").unwrap().to_sql();
+        assert_eq!(sql.text, "((s.usr_id = ?) IS NOT 1)");
+    }
+
+    #[test]
+    fn other_tags_use_the_tag_table() {
+        let sql = parse("@usr.role:vip").unwrap().to_sql();
+        assert_eq!(
+            sql.text,
+            "s.id IN (SELECT t.span FROM tags t WHERE t.key = ? AND t.value = ?)"
+        );
+        assert_eq!(
+            sql.params,
+            vec![Value::Text("usr.role".into()), Value::Text("vip".into())]
+        );
+    }
+
+    #[test]
+    fn user_text_never_reaches_the_sql_text() {
+        let evil = r#"@usr.id:"x' OR 1=1; DROP TABLE spans; --" service:"a'b""#;
+        let sql = parse(evil).unwrap().to_sql();
+        assert!(!sql.text.contains('\''), "{}", sql.text);
+        assert!(!sql.text.contains("DROP"));
+    }
+
+    #[test]
+    fn group_keys() {
+        assert_eq!(group_key("@usr.id").unwrap().text, "s.usr_id");
+        assert_eq!(group_key("service").unwrap().text, "s.service");
+        let role = group_key("usr.role").unwrap();
+        assert_eq!(role.text, "json_extract(s.tags, ?)");
+        assert_eq!(role.params, vec![Value::Text("$.\"usr.role\"".into())]);
+        assert!(group_key("").is_err());
+        assert!(group_key("a\"b").is_err());
+    }
+}

@@ -1,0 +1,431 @@
+// The trace explorer: a search box over the span store, who was hit, group-by with
+// percentiles, the matching spans, and a trace waterfall. Plain DOM, inline SVG.
+const $ = (id) => document.getElementById(id);
+const escape = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const IDENTITY = ['usr.id', 'account.id', 'session.id'];
+
+const params = new URLSearchParams(location.search);
+const state = {
+  q: params.has('q') ? params.get('q') : 'status:error',
+  by: params.get('by') ?? 'usr.id',
+  entry: params.get('entry') !== '0',
+  trace: params.get('trace'),
+};
+
+// ---- formatting -----------------------------------------------------------------------------
+
+function duration(ns) {
+  if (ns >= 60e9) return `${(ns / 60e9).toFixed(1)} min`;
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e8 ? 0 : 1)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(0)} µs`;
+  return `${ns} ns`;
+}
+const pct = (x) => `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
+const num = (n) => Number(n).toLocaleString('en-US');
+function ago(ns) {
+  const s = Math.max(0, (Date.now() - ns / 1e6) / 1000);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+const time = (ns) => new Date(ns / 1e6).toLocaleTimeString();
+const svc = (name) => `<span class="svc ${escape(name)}">${escape(name)}</span>`;
+const statusPill = (s) =>
+  s.error
+    ? `<span class="pill err">error${s.status_code ? ` ${s.status_code}` : ''}</span>`
+    : `<span class="pill ok">ok${s.status_code ? ` ${s.status_code}` : ''}</span>`;
+const quote = (v) => (/^[\w.\-/:@]+$/.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+
+// ---- API --------------------------------------------------------------------------------------
+
+async function api(path, query = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  const res = await fetch(url);
+  const body = await res.json();
+  if (!res.ok) throw Object.assign(new Error(body.error?.message ?? res.statusText), { body: body.error });
+  return body;
+}
+
+// ---- search -----------------------------------------------------------------------------------
+
+function syncUrl() {
+  const p = new URLSearchParams();
+  p.set('q', state.q);
+  if (state.by !== 'usr.id') p.set('by', state.by);
+  if (!state.entry) p.set('entry', '0');
+  if (state.trace) p.set('trace', state.trace);
+  history.replaceState(null, '', `?${p}`);
+}
+
+function showParseError(error) {
+  if (!error) {
+    $('parse-error').innerHTML = '';
+    return;
+  }
+  const pos = error.position ?? 0;
+  $('parse-error').innerHTML = `<div class="parse-error">${escape(state.q)}\n${' '.repeat(pos)}^ ${escape(error.message)} (character ${pos + 1})</div>`;
+}
+
+let generation = 0;
+async function search(q = state.q) {
+  state.q = q;
+  $('q').value = q;
+  syncUrl();
+  const mine = ++generation;
+  const base = { q, entry: state.entry ? '1' : '0' };
+  $('impact-q').textContent = q || '(everything)';
+  const [impact, groups, spans] = await Promise.allSettled([
+    api('/api/impact', base),
+    api('/api/groupby', { ...base, by: state.by }),
+    api('/api/search', { ...base, limit: 50 }),
+  ]);
+  if (mine !== generation) return;
+  const failed = [impact, groups, spans].find((r) => r.status === 'rejected');
+  if (failed && failed.reason.body?.position !== undefined) {
+    showParseError(failed.reason.body);
+    for (const id of ['impact', 'groupby', 'spans']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
+    $('spans-summary').textContent = '';
+    return;
+  }
+  showParseError(null);
+  const show = (r, render, id) =>
+    r.status === 'fulfilled' ? render(r.value) : ($(id).innerHTML = `<div class="err-text">${escape(r.reason.message)}</div>`);
+  show(impact, renderImpact, 'impact');
+  show(groups, renderGroups, 'groupby');
+  show(spans, renderSpans, 'spans');
+}
+
+function entryHint(count) {
+  return count === 0 && state.entry
+    ? ' Child spans (like <code>fraud.check</code>) are not service entry spans: untick “service entry spans only” to search them too.'
+    : '';
+}
+
+// ---- impacted users ---------------------------------------------------------------------------
+
+function renderImpact(d) {
+  if (d.traces === 0) {
+    $('impact').innerHTML = `<div class="empty">No span matches this query, so nobody was hit.${entryHint(0)}</div>`;
+    return;
+  }
+  const anon = d.anonymous_traces ? `, ${num(d.anonymous_traces)} of them without a signed-in user` : '';
+  const users = d.users
+    .map(
+      (u) => `<tr>
+        <td><code class="identity-tag">${escape(u.usr_id)}</code></td>
+        <td><code>${escape(u.account_id ?? '—')}</code></td>
+        <td>${u.role ? `<span class="pill">${escape(u.role)}</span>` : '<span class="muted">—</span>'}</td>
+        <td class="num">${num(u.traces)}</td>
+        <td class="num">${num(u.sessions)}</td>
+        <td title="${escape(new Date(u.last_seen_ns / 1e6).toLocaleString())}">${ago(u.last_seen_ns)}</td>
+        <td><button data-user="${escape(u.usr_id)}">their spans</button></td></tr>`,
+    )
+    .join('');
+  const accounts = d.accounts
+    .map(
+      (a) => `<tr><td><code>${escape(a.account_id)}</code></td><td class="num">${num(a.users)}</td><td class="num">${num(a.traces)}</td>
+        <td><button data-account="${escape(a.account_id)}">its spans</button></td></tr>`,
+    )
+    .join('');
+  const more = (shown, all, what) => (all > shown ? `<p class="small muted">Showing ${shown} of ${num(all)} ${what}.</p>` : '');
+  $('impact').innerHTML = `
+    <p class="headline" id="impact-headline"><strong class="${d.user_count ? 'err-text' : ''}">${num(d.user_count)} user${d.user_count === 1 ? '' : 's'}</strong>
+      on <strong>${num(d.account_count)} account${d.account_count === 1 ? '' : 's'}</strong> hit,
+      in ${num(d.traces)} trace${d.traces === 1 ? '' : 's'}${anon} (${num(d.spans)} matching span${d.spans === 1 ? '' : 's'}).</p>
+    <div class="grid-impact">
+      <div><h3>Users</h3>${
+        users
+          ? `<table id="impact-users"><tr><th>usr.id</th><th>account.id</th><th>usr.role</th><th class="num">traces hit</th><th class="num">sessions</th><th>last hit</th><th></th></tr>${users}</table>${more(d.users.length, d.user_count, 'users')}`
+          : '<div class="empty">None signed in.</div>'
+      }</div>
+      <div><h3>Accounts</h3>${
+        accounts
+          ? `<table id="impact-accounts"><tr><th>account.id</th><th class="num">users hit</th><th class="num">traces hit</th><th></th></tr>${accounts}</table>${more(d.accounts.length, d.account_count, 'accounts')}`
+          : '<div class="empty">None.</div>'
+      }</div>
+    </div>`;
+  for (const b of $('impact').querySelectorAll('[data-user]')) {
+    b.addEventListener('click', () => search(`@usr.id:${quote(b.dataset.user)} ${state.q}`.trim()));
+  }
+  for (const b of $('impact').querySelectorAll('[data-account]')) {
+    b.addEventListener('click', () => search(`@account.id:${quote(b.dataset.account)} ${state.q}`.trim()));
+  }
+}
+
+// ---- endpoints --------------------------------------------------------------------------------
+
+function slowThreshold(p99) {
+  for (const [label, ns] of [['5s', 5e9], ['2s', 2e9], ['1s', 1e9], ['500ms', 5e8]]) if (p99 >= ns) return label;
+  return null;
+}
+
+async function loadEndpoints() {
+  let d;
+  try {
+    d = await api('/api/endpoints');
+  } catch (e) {
+    $('endpoints').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  if (d.endpoints.length === 0) {
+    $('endpoints').innerHTML =
+      '<div class="empty">No requests yet. Open the <a href="/" target="_blank">shop</a> and check out, or run <code>npm run demo:traffic</code>.</div>';
+    return;
+  }
+  $('endpoints').innerHTML = `<table id="endpoints-table"><tr><th>service</th><th>endpoint</th><th class="num">requests</th><th class="num">errors</th>
+      <th class="num">error rate</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th><th>who was hit?</th></tr>
+    ${d.endpoints
+      .map((e, i) => {
+        const slow = slowThreshold(e.p99_ns);
+        return `<tr><td>${svc(e.service)}</td><td><code>${escape(e.resource)}</code></td>
+          <td class="num">${num(e.count)}</td><td class="num ${e.errors ? 'err-text' : ''}">${num(e.errors)}</td>
+          <td class="num ${e.errors ? 'err-text' : ''}">${pct(e.error_rate)}</td>
+          <td class="num">${duration(e.p50_ns)}</td><td class="num">${duration(e.p95_ns)}</td>
+          <td class="num ${slow ? 'warn-text' : ''}">${duration(e.p99_ns)}</td>
+          <td>${e.errors ? `<button class="danger" data-errors="${i}">errors →</button>` : ''}
+              ${slow ? `<button class="slow" data-slow="${i}" data-threshold="${slow}">slower than ${slow} →</button>` : ''}</td></tr>`;
+      })
+      .join('')}</table>`;
+  const scope = (e) => `service:${quote(e.service)} resource:${quote(e.resource)}`;
+  for (const b of $('endpoints').querySelectorAll('[data-errors]')) {
+    const e = d.endpoints[b.dataset.errors];
+    b.addEventListener('click', () => focusImpact(`${scope(e)} status:error`));
+  }
+  for (const b of $('endpoints').querySelectorAll('[data-slow]')) {
+    const e = d.endpoints[b.dataset.slow];
+    b.addEventListener('click', () => focusImpact(`${scope(e)} @duration:>${b.dataset.threshold}`));
+  }
+}
+
+async function focusImpact(q) {
+  state.entry = true;
+  $('entry').checked = true;
+  await search(q);
+  $('impact-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+// ---- group by ---------------------------------------------------------------------------------
+
+function bars(groups, metric, key) {
+  const rows = groups.slice(0, 15);
+  if (rows.length === 0) return '';
+  const value = (g) => g[metric];
+  const max = Math.max(...rows.map(value), metric === 'error_rate' ? 1e-9 : 1);
+  const labelW = 170;
+  const chartW = 560;
+  const rowH = 22;
+  const fmt = (g) => (metric === 'count' ? `${num(g.count)}${g.errors ? ` (${num(g.errors)} errors)` : ''}` : metric === 'error_rate' ? pct(g.error_rate) : duration(g.p95_ns));
+  const items = rows
+    .map((g, i) => {
+      const y = i * rowH;
+      const w = Math.max(1, (value(g) / max) * (chartW - 140));
+      const label = g.value ?? `(no ${key})`;
+      let bar;
+      if (metric === 'count') {
+        const we = (g.errors / max) * (chartW - 140);
+        bar = `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}" fill="#9aa6ff"/>
+               <rect x="${labelW}" y="${y + 4}" width="${we}" height="${rowH - 8}" fill="#e25555"/>`;
+      } else {
+        const color = metric === 'error_rate' ? '#e25555' : g.p95_ns >= 1e9 ? '#e08a1e' : '#9aa6ff';
+        bar = `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}" fill="${color}"/>`;
+      }
+      return `<g><text class="label" x="${labelW - 8}" y="${y + 15}" text-anchor="end">${escape(label.length > 24 ? `${label.slice(0, 23)}…` : label)}</text>
+        ${bar}<text x="${labelW + w + 6}" y="${y + 15}">${fmt(g)}</text></g>`;
+    })
+    .join('');
+  return `<svg class="bars" id="groupby-chart" width="${labelW + chartW}" height="${rows.length * rowH + 4}" role="img" aria-label="bar chart">${items}</svg>`;
+}
+
+let lastGroups = null;
+function renderGroups(d) {
+  lastGroups = d;
+  if (d.total === 0) {
+    $('groupby').innerHTML = `<div class="empty">No span matches.${entryHint(0)}</div>`;
+    return;
+  }
+  const metric = $('metric').value;
+  const rows = d.groups
+    .map(
+      (g) => `<tr><td>${g.value === null ? `<span class="muted">(no ${escape(d.key)})</span>` : `<code>${escape(g.value)}</code>`}</td><td class="num">${num(g.count)}</td>
+        <td class="num ${g.errors ? 'err-text' : ''}">${num(g.errors)}</td><td class="num ${g.errors ? 'err-text' : ''}">${pct(g.error_rate)}</td>
+        <td class="num">${duration(g.p50_ns)}</td><td class="num">${duration(g.p95_ns)}</td><td class="num">${duration(g.p99_ns)}</td></tr>`,
+    )
+    .join('');
+  const cut = d.group_count > d.groups.length ? `<p class="small muted">The ${d.groups.length} biggest of ${num(d.group_count)} groups.</p>` : '';
+  $('groupby').innerHTML = `
+    <p class="small muted" style="margin-top:0">${num(d.total)} spans in ${num(d.group_count)} group${d.group_count === 1 ? '' : 's'} of <code>${escape(d.key)}</code>.</p>
+    ${bars(d.groups, metric, d.key)}
+    <table id="groupby-table"><tr><th>${escape(d.key)}</th><th class="num">count</th><th class="num">errors</th><th class="num">error rate</th>
+      <th class="num">p50</th><th class="num">p95</th><th class="num">p99</th></tr>${rows}</table>${cut}`;
+}
+
+function groupKey() {
+  const v = $('by').value;
+  return v === '__custom' ? $('by-custom').value.trim() || 'usr.id' : v;
+}
+$('by').addEventListener('change', () => {
+  $('by-custom').hidden = $('by').value !== '__custom';
+  if ($('by').value === '__custom') $('by-custom').focus();
+  else regroup();
+});
+$('by-custom').addEventListener('change', regroup);
+$('metric').addEventListener('change', () => lastGroups && renderGroups(lastGroups));
+async function regroup() {
+  state.by = groupKey();
+  syncUrl();
+  try {
+    renderGroups(await api('/api/groupby', { q: state.q, by: state.by, entry: state.entry ? '1' : '0' }));
+  } catch (e) {
+    $('groupby').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+  }
+}
+
+// ---- spans ------------------------------------------------------------------------------------
+
+function renderSpans(d) {
+  $('spans-summary').textContent = `${num(d.total)} span${d.total === 1 ? '' : 's'} match${d.total === 1 ? 'es' : ''}${d.total > d.spans.length ? `, the newest ${d.spans.length} below` : ''} · ${d.took_ms} ms`;
+  if (d.spans.length === 0) {
+    $('spans').innerHTML = `<div class="empty">No span matches.${entryHint(0)}</div>`;
+    return;
+  }
+  $('spans').innerHTML = `<table id="spans-table"><tr><th>time</th><th>service</th><th>resource</th><th class="num">duration</th><th>status</th>
+      <th>usr.id</th><th>account.id</th><th>trace</th></tr>
+    ${d.spans
+      .map(
+        (s) => `<tr class="click" data-trace="${s.trace_id}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${time(s.start_ns)}</td>
+          <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td class="num">${duration(s.duration_ns)}</td>
+          <td>${statusPill(s)}</td><td><code>${escape(s.tags['usr.id'] ?? '—')}</code></td><td><code>${escape(s.tags['account.id'] ?? '—')}</code></td>
+          <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
+      )
+      .join('')}</table>`;
+  for (const tr of $('spans').querySelectorAll('tr[data-trace]')) {
+    tr.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      openTrace(tr.dataset.trace);
+    });
+  }
+}
+
+// ---- trace waterfall --------------------------------------------------------------------------
+
+async function openTrace(id) {
+  state.trace = id;
+  syncUrl();
+  let d;
+  try {
+    d = await api(`/api/trace/${id}`);
+  } catch (e) {
+    $('trace-panel').hidden = false;
+    $('waterfall').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  const spans = d.spans;
+  $('trace-panel').hidden = false;
+  $('trace-id').textContent = id;
+  if (spans.length === 0) {
+    $('waterfall').innerHTML = '<div class="empty">No span of this trace is stored (yet).</div>';
+    $('trace-summary').textContent = '';
+    $('span-detail').innerHTML = '';
+    $('trace-panel').scrollIntoView({ behavior: 'smooth' });
+    return;
+  }
+  // Depth-first order from the roots (spans whose parent is not in the trace: the browser's).
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const children = new Map();
+  const roots = [];
+  for (const s of spans) {
+    if (s.parent_id && byId.has(s.parent_id)) {
+      if (!children.has(s.parent_id)) children.set(s.parent_id, []);
+      children.get(s.parent_id).push(s);
+    } else roots.push(s);
+  }
+  const ordered = [];
+  const walk = (s, depth) => {
+    ordered.push([s, depth]);
+    for (const c of (children.get(s.span_id) ?? []).sort((a, b) => a.start_ns - b.start_ns)) walk(c, depth + 1);
+  };
+  for (const r of roots.sort((a, b) => a.start_ns - b.start_ns)) walk(r, 0);
+  const t0 = Math.min(...spans.map((s) => s.start_ns));
+  const t1 = Math.max(...spans.map((s) => s.start_ns + s.duration_ns));
+  const total = Math.max(1, t1 - t0);
+  const entry = spans.find((s) => s.kind === 'server' && s.tags['usr.id']) ?? spans.find((s) => s.kind === 'server');
+  const services = [...new Set(spans.map((s) => s.service))];
+  const errors = spans.filter((s) => s.error).length;
+  $('trace-summary').innerHTML = `${spans.length} spans · ${services.map(svc).join(' ')} · ${duration(total)}
+    ${errors ? `· <span class="err-text">${errors} failed</span>` : ''}
+    ${entry?.tags['usr.id'] ? `· for <code class="identity-tag">${escape(entry.tags['usr.id'])}</code> on <code>${escape(entry.tags['account.id'] ?? '—')}</code>` : '· no signed-in user'}`;
+  $('waterfall').innerHTML = ordered
+    .map(([s, depth], i) => {
+      const left = ((s.start_ns - t0) / total) * 100;
+      const width = (s.duration_ns / total) * 100;
+      const label = s.kind === 'internal' ? s.name : `${s.resource}${s.kind === 'client' ? ' (client)' : ''}`;
+      return `<div class="row" data-i="${i}" data-kind="${s.kind}">
+        <div class="name" style="padding-left:${depth * 16}px">${svc(s.service)} ${s.error ? '<span class="err-text">✖</span> ' : ''}${escape(label)}</div>
+        <div class="track"><div class="bar ${escape(s.service)} ${s.error ? 'error' : ''}" style="left:${left}%;width:${width}%"></div></div>
+        <div class="num small">${duration(s.duration_ns)}</div></div>`;
+    })
+    .join('');
+  const select = (i) => {
+    const [s] = ordered[i];
+    for (const r of $('waterfall').querySelectorAll('.row')) r.classList.toggle('selected', r.dataset.i === String(i));
+    const tags = Object.entries(s.tags)
+      .map(([k, v]) => `<div class="k ${IDENTITY.includes(k) || k.startsWith('usr.') ? 'identity-tag' : ''}">${escape(k)}</div><div class="v">${escape(v)}</div>`)
+      .join('');
+    const note =
+      s.kind === 'server'
+        ? `the <b>service entry span</b> of ${svc(s.service)}: it carries the request's identity.`
+        : `a child span: by design it carries <b>no</b> identity tags (find its users through the trace's entry span).`;
+    $('span-detail').innerHTML = `<h3>${escape(s.kind === 'internal' ? s.name : s.resource)} <span class="muted small">span ${s.span_id} · ${s.kind}</span> ${statusPill(s)}</h3>
+      <p class="small muted" style="margin:0">This is ${note}</p><div class="tags">${tags || '<div class="muted">no tags</div>'}</div>`;
+  };
+  for (const row of $('waterfall').querySelectorAll('.row')) row.addEventListener('click', () => select(Number(row.dataset.i)));
+  select(Math.max(0, ordered.findIndex(([s]) => s === entry)));
+  $('trace-panel').scrollIntoView({ behavior: 'smooth' });
+}
+$('trace-close').addEventListener('click', () => {
+  $('trace-panel').hidden = true;
+  state.trace = null;
+  syncUrl();
+});
+
+// ---- start ------------------------------------------------------------------------------------
+
+async function loadStatus() {
+  try {
+    const s = await api('/api/status');
+    if (s.mode === 'otlp') {
+      $('banner').innerHTML = `<div class="banner">Spans are exported over OTLP to <code>${escape(s.endpoint)}</code> (<code>OTEL_EXPORTER_OTLP_ENDPOINT</code> is set): look for them there. This explorer reads the local store, which is off.</div>`;
+      $('status').textContent = 'OTLP export';
+    } else {
+      $('status').textContent = `${num(s.spans)} spans stored`;
+    }
+  } catch {
+    $('status').textContent = '';
+  }
+}
+
+$('search-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  search($('q').value.trim());
+});
+for (const b of document.querySelectorAll('[data-q]')) b.addEventListener('click', () => search(b.dataset.q));
+$('entry').checked = state.entry;
+$('entry').addEventListener('change', () => {
+  state.entry = $('entry').checked;
+  search();
+});
+const known = [...$('by').options].some((o) => o.value === state.by);
+if (known) $('by').value = state.by;
+else {
+  $('by').value = '__custom';
+  $('by-custom').hidden = false;
+  $('by-custom').value = state.by;
+}
+
+window.explorer = { search, openTrace, state };
+await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);
+window.explorer.ready = true;
+setInterval(loadStatus, 5000);
