@@ -1,4 +1,4 @@
-//! Hand-written hex, decimal and percent codecs.
+//! Hand-written hex, decimal and percent codecs, and splitting and trimming at ASCII bytes.
 //!
 //! These are written out by hand on purpose: the browser SDK downloads this code, and
 //! `u128::from_str_radix`, `format!("{:032x}")` and friends pull in `core::fmt` and generic
@@ -15,11 +15,16 @@ use crate::error::{ErrorKind, Field};
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Appends ASCII bytes to `out`. Never fails for ASCII, which is all this crate writes.
+/// Appends ASCII bytes to `out`, which is all this crate writes; any other byte is skipped.
+///
+/// Byte by byte rather than through `core::str::from_utf8`, whose validator costs more
+/// WebAssembly in the browser SDK than all of this crate's writers together.
 #[inline]
 pub(crate) fn push_ascii(out: &mut String, bytes: &[u8]) {
-    if let Ok(s) = core::str::from_utf8(bytes) {
-        out.push_str(s);
+    for &b in bytes {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        }
     }
 }
 

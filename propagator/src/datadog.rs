@@ -1125,49 +1125,13 @@ impl<'a> DatadogContext<'a> {
     /// # Ok::<(), usertrail_propagator::InjectError>(())
     /// ```
     pub fn inject<I: Injector + ?Sized>(&self, carrier: &mut I) -> Result<(), InjectError> {
-        let mut result = Ok(());
-        let mut value = String::with_capacity(20);
-        codec::push_u64_dec(&mut value, self.trace_id.low());
-        carrier::set_checked(carrier, X_DATADOG_TRACE_ID, value, &mut result);
-        let mut value = String::with_capacity(20);
-        codec::push_u64_dec(&mut value, self.parent_id.to_u64());
-        carrier::set_checked(carrier, X_DATADOG_PARENT_ID, value, &mut result);
-        if let Some(priority) = self.sampling_priority {
-            let mut value = String::with_capacity(2);
-            priority.write_to(&mut value);
-            carrier::set_checked(carrier, X_DATADOG_SAMPLING_PRIORITY, value, &mut result);
-        }
-        if let Some(origin) = &self.origin {
-            carrier::set_checked(
-                carrier,
-                X_DATADOG_ORIGIN,
-                String::from(&**origin),
-                &mut result,
-            );
-        }
-        let mut tags = String::new();
-        if let Some(extracted) = &self.tags {
-            for (k, v) in extracted.iter().filter(|(k, _)| *k != TID_TAG) {
-                if !tags.is_empty() {
-                    tags.push(',');
-                }
-                tags.push_str(k);
-                tags.push('=');
-                tags.push_str(v);
-            }
-        }
-        if self.trace_id.high() != 0 {
-            if !tags.is_empty() {
-                tags.push(',');
-            }
-            tags.push_str(TID_TAG);
-            tags.push('=');
-            codec::push_hex(&mut tags, u128::from(self.trace_id.high()), 16);
-        }
-        if !tags.is_empty() {
-            carrier::set_checked(carrier, X_DATADOG_TAGS, tags, &mut result);
-        }
-        result
+        inject_headers(
+            (self.trace_id, self.parent_id),
+            self.sampling_priority,
+            self.origin.as_deref(),
+            self.tags.as_ref(),
+            carrier,
+        )
     }
 
     /// A copy that owns its data.
@@ -1192,6 +1156,74 @@ impl<'a> DatadogContext<'a> {
             tags: self.tags.map(DatadogTags::into_owned),
         }
     }
+}
+
+/// The `tracestate` of a trace that starts here: `dd=s:<priority>;o:<origin>`, which is what
+/// `Tracestate::insert` of `DatadogTracestate::new(Some(priority), origin, None)` into an empty
+/// tracestate writes, without building either. An origin that makes the member invalid (too
+/// long) is left out, as [`inject`](crate::inject) does.
+pub(crate) fn new_trace_tracestate(priority: SamplingPriority, origin: Option<&str>) -> String {
+    let mut tracestate = String::from("dd=s:");
+    priority.write_to(&mut tracestate);
+    if let Some(origin) = origin {
+        let without_origin = tracestate.len();
+        tracestate.push_str(";o:");
+        push_dd_value(&mut tracestate, origin);
+        if crate::w3c::check_tracestate_value(tracestate.get(3..).unwrap_or("")).is_err() {
+            tracestate.truncate(without_origin);
+        }
+    }
+    tracestate
+}
+
+/// [`DatadogContext::inject`], on its parts: the inject paths that never carry extracted tags
+/// (`crate::inject`, `NewTrace::inject`) pass `None`, so the browser SDK's WebAssembly has no
+/// tag-copying code.
+pub(crate) fn inject_headers<I: Injector + ?Sized>(
+    (trace_id, parent_id): (TraceId, SpanId),
+    sampling_priority: Option<SamplingPriority>,
+    origin: Option<&str>,
+    extracted_tags: Option<&DatadogTags<'_>>,
+    carrier: &mut I,
+) -> Result<(), InjectError> {
+    let mut result = Ok(());
+    let mut value = String::with_capacity(20);
+    codec::push_u64_dec(&mut value, trace_id.low());
+    carrier::set_checked(carrier, X_DATADOG_TRACE_ID, value, &mut result);
+    let mut value = String::with_capacity(20);
+    codec::push_u64_dec(&mut value, parent_id.to_u64());
+    carrier::set_checked(carrier, X_DATADOG_PARENT_ID, value, &mut result);
+    if let Some(priority) = sampling_priority {
+        let mut value = String::with_capacity(2);
+        priority.write_to(&mut value);
+        carrier::set_checked(carrier, X_DATADOG_SAMPLING_PRIORITY, value, &mut result);
+    }
+    if let Some(origin) = origin {
+        carrier::set_checked(carrier, X_DATADOG_ORIGIN, String::from(origin), &mut result);
+    }
+    let mut tags = String::new();
+    if let Some(extracted) = extracted_tags {
+        for (k, v) in extracted.iter().filter(|(k, _)| *k != TID_TAG) {
+            if !tags.is_empty() {
+                tags.push(',');
+            }
+            tags.push_str(k);
+            tags.push('=');
+            tags.push_str(v);
+        }
+    }
+    if trace_id.high() != 0 {
+        if !tags.is_empty() {
+            tags.push(',');
+        }
+        tags.push_str(TID_TAG);
+        tags.push('=');
+        codec::push_hex(&mut tags, u128::from(trace_id.high()), 16);
+    }
+    if !tags.is_empty() {
+        carrier::set_checked(carrier, X_DATADOG_TAGS, tags, &mut result);
+    }
+    result
 }
 
 #[cfg(test)]

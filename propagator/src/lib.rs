@@ -196,7 +196,7 @@ pub use identity::{
 };
 pub use ids::{SpanId, TraceFlags, TraceId};
 pub use propagation::{
-    Context, Extracted, PropagatorType, SpanContext, extract, extract_with, inject,
+    Context, Extracted, NewTrace, PropagatorType, SpanContext, extract, extract_with, inject,
 };
 pub use w3c::{
     BAGGAGE, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped, TRACEPARENT,

@@ -12,7 +12,8 @@ use core::str::FromStr;
 use crate::b3::{B3, B3Multi, B3Sampling, B3Single};
 use crate::carrier::{self, Extractor, Injector};
 use crate::datadog::{
-    DD_TRACESTATE_KEY, DatadogContext, DatadogTracestate, SamplingPriority, X_DATADOG_TRACE_ID,
+    self, DD_TRACESTATE_KEY, DatadogContext, DatadogTracestate, SamplingPriority,
+    X_DATADOG_TRACE_ID,
 };
 use crate::error::{ErrorKind, ExtractError, InjectError, ParseError};
 use crate::identity::Identity;
@@ -1027,6 +1028,46 @@ fn keep_first_error(result: &mut Result<(), InjectError>, other: Result<(), Inje
     }
 }
 
+/// The priority Datadog's samplers give: keep (1) or reject (0) from the sampled flag.
+fn auto_priority(sampled: bool) -> SamplingPriority {
+    if sampled {
+        SamplingPriority::AUTO_KEEP
+    } else {
+        SamplingPriority::AUTO_REJECT
+    }
+}
+
+/// The headers of `datadog`, `b3` and `b3multi` for a trace id, span id and sampled flag:
+/// shared by [`inject`] and [`NewTrace::inject`]. `tracecontext` is the callers' own, since
+/// its `tracestate` depends on the context.
+fn inject_ids<I: Injector + ?Sized>(
+    propagator: PropagatorType,
+    (trace_id, span_id, sampled): (TraceId, SpanId, bool),
+    priority: SamplingPriority,
+    origin: Option<&str>,
+    carrier: &mut I,
+    result: &mut Result<(), InjectError>,
+) {
+    match propagator {
+        PropagatorType::TraceContext => {}
+        PropagatorType::Datadog => {
+            let ids = (trace_id, span_id);
+            let written = datadog::inject_headers(ids, Some(priority), origin, None, carrier);
+            keep_first_error(result, written);
+        }
+        PropagatorType::B3 => {
+            let b3 = B3Single::new(trace_id, span_id)
+                .with_sampling(Some(B3Sampling::from_sampled(sampled)));
+            carrier::set_checked(carrier, B3, b3.to_header_value(), result);
+        }
+        PropagatorType::B3Multi => {
+            let b3 = B3Multi::new(trace_id, span_id)
+                .with_sampling(Some(B3Sampling::from_sampled(sampled)));
+            keep_first_error(result, b3.inject(carrier));
+        }
+    }
+}
+
 fn inject_tracecontext<I: Injector + ?Sized>(
     sc: &SpanContext<'_>,
     tracestate: Option<&Tracestate<'_>>,
@@ -1117,39 +1158,148 @@ pub fn inject<I: Injector + ?Sized>(
 ) -> Result<(), InjectError> {
     let mut result = Ok(());
     if let Some(sc) = &cx.span_context {
+        let priority = sc
+            .sampling_priority
+            .unwrap_or(auto_priority(sc.is_sampled()));
         for &propagator in propagators {
-            match propagator {
-                PropagatorType::TraceContext => {
-                    inject_tracecontext(sc, cx.tracestate.as_ref(), carrier);
-                }
-                PropagatorType::Datadog => {
-                    let priority = sc.sampling_priority.unwrap_or(if sc.is_sampled() {
-                        SamplingPriority::AUTO_KEEP
-                    } else {
-                        SamplingPriority::AUTO_REJECT
-                    });
-                    let mut dd = DatadogContext::new(sc.trace_id, sc.span_id)
-                        .with_sampling_priority(Some(priority));
-                    if let Some(origin) = sc.origin() {
-                        dd = dd.with_origin(origin);
-                    }
-                    keep_first_error(&mut result, dd.inject(carrier));
-                }
-                PropagatorType::B3 => {
-                    let b3 = B3Single::new(sc.trace_id, sc.span_id)
-                        .with_sampling(Some(B3Sampling::from_sampled(sc.is_sampled())));
-                    carrier::set_valid(carrier, B3, b3.to_header_value());
-                }
-                PropagatorType::B3Multi => {
-                    let b3 = B3Multi::new(sc.trace_id, sc.span_id)
-                        .with_sampling(Some(B3Sampling::from_sampled(sc.is_sampled())));
-                    keep_first_error(&mut result, b3.inject(carrier));
-                }
+            if propagator == PropagatorType::TraceContext {
+                inject_tracecontext(sc, cx.tracestate.as_ref(), carrier);
+            } else {
+                let ids = (sc.trace_id, sc.span_id, sc.is_sampled());
+                inject_ids(propagator, ids, priority, sc.origin(), carrier, &mut result);
             }
         }
     }
-    if !cx.baggage.is_empty() {
-        carrier::set_valid(carrier, BAGGAGE, cx.baggage.to_header_value());
-    }
+    keep_first_error(&mut result, cx.baggage.inject(carrier));
     result
+}
+
+/// A trace that starts here, with no incoming context: what a browser sends with a request.
+///
+/// [`inject`](Self::inject) writes exactly what [`inject`](crate::inject) writes for the
+/// equivalent [`SpanContext`]: these ids and flags, the Datadog sampling priority `1` or `0`
+/// from the sampled flag, this origin, no source and no `tracestate` to carry on. It skips the
+/// generic `tracestate` machinery (parsing, inserting, keeping `t.*` tags, `p:`), which such a
+/// trace never needs: in the browser SDK, where every byte of WebAssembly is downloaded by every
+/// visitor, that is code no request runs.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::{NewTrace, PropagatorType, SpanId, TraceFlags, TraceId};
+///
+/// let trace_id = TraceId::from_u64_pair(0, 992357060732163540).unwrap();
+/// let span_id = SpanId::new(458454585432244812).unwrap();
+/// let trace = NewTrace::new(trace_id, span_id, TraceFlags::SAMPLED).with_origin("rum");
+/// let mut headers: Vec<(String, String)> = Vec::new();
+/// trace.inject(&[PropagatorType::TraceContext, PropagatorType::Datadog], &mut headers)?;
+/// assert_eq!(headers[0].1, "00-00000000000000000dc58f7d2f4a95d4-065cc2043656824c-01");
+/// assert_eq!(headers[1].1, "dd=s:1;o:rum");
+/// assert_eq!(headers[2], ("x-datadog-trace-id".to_string(), "992357060732163540".to_string()));
+///
+/// let bad = NewTrace::new(trace_id, span_id, TraceFlags::SAMPLED).with_origin("rum\r\nx: 1");
+/// assert!(bad.inject(&[PropagatorType::Datadog], &mut headers).is_err());
+/// # Ok::<(), usertrail_propagator::InjectError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewTrace<'a> {
+    trace_id: TraceId,
+    span_id: SpanId,
+    flags: TraceFlags,
+    origin: Option<&'a str>,
+}
+
+impl<'a> NewTrace<'a> {
+    /// A new trace without origin; flags are reduced to the bits Level 2 defines, as in
+    /// [`SpanContext::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{NewTrace, PropagatorType, SpanId, TraceFlags, TraceId};
+    ///
+    /// let trace = NewTrace::new(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), TraceFlags::new(0xff));
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// trace.inject(&[PropagatorType::B3], &mut headers)?;
+    /// assert_eq!(headers[0].1, "00000000000000000000000000000001-0000000000000002-1");
+    /// assert!(TraceId::new(0).is_none()); // ids are never zero
+    /// # Ok::<(), usertrail_propagator::InjectError>(())
+    /// ```
+    #[inline]
+    pub const fn new(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> Self {
+        NewTrace {
+            trace_id,
+            span_id,
+            flags: flags.known(),
+            origin: None,
+        }
+    }
+
+    /// This trace with a Datadog origin (`rum` for a browser), checked at injection like
+    /// [`SpanContext::with_origin`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{NewTrace, PropagatorType, SpanId, TraceFlags, TraceId};
+    ///
+    /// let trace = NewTrace::new(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), TraceFlags::NONE);
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// trace.with_origin("rum").inject(&[PropagatorType::TraceContext], &mut headers)?;
+    /// assert_eq!(headers[1].1, "dd=s:0;o:rum");
+    /// assert!(trace.with_origin("\0").inject(&[PropagatorType::Datadog], &mut headers).is_err());
+    /// # Ok::<(), usertrail_propagator::InjectError>(())
+    /// ```
+    #[inline]
+    pub const fn with_origin(mut self, origin: &'a str) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// Writes the headers of each format in `propagators`, in that order (see
+    /// [`inject`](crate::inject) for what each one writes).
+    ///
+    /// # Errors
+    ///
+    /// An origin that is not a valid HTTP field value: `x-datadog-origin` is not written, the
+    /// other headers are, and the first refusal is returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{NewTrace, PropagatorType, SpanId, TraceFlags, TraceId};
+    ///
+    /// let trace = NewTrace::new(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), TraceFlags::NONE);
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// trace.inject(&[PropagatorType::B3Multi], &mut headers)?;
+    /// assert_eq!(headers[2], ("x-b3-sampled".to_string(), "0".to_string()));
+    /// assert!(trace.with_origin("\n").inject(&[PropagatorType::Datadog], &mut headers).is_err());
+    /// # Ok::<(), usertrail_propagator::InjectError>(())
+    /// ```
+    pub fn inject<I: Injector + ?Sized>(
+        &self,
+        propagators: &[PropagatorType],
+        carrier: &mut I,
+    ) -> Result<(), InjectError> {
+        let mut result = Ok(());
+        let sampled = self.flags.is_sampled();
+        let priority = auto_priority(sampled);
+        for &propagator in propagators {
+            if propagator == PropagatorType::TraceContext {
+                let traceparent = Traceparent::new(self.trace_id, self.span_id, self.flags);
+                carrier::set_checked(
+                    carrier,
+                    TRACEPARENT,
+                    traceparent.to_header_value(),
+                    &mut result,
+                );
+                let value = datadog::new_trace_tracestate(priority, self.origin);
+                carrier::set_checked(carrier, TRACESTATE, value, &mut result);
+            } else {
+                let ids = (self.trace_id, self.span_id, sampled);
+                inject_ids(propagator, ids, priority, self.origin, carrier, &mut result);
+            }
+        }
+        result
+    }
 }

@@ -10,19 +10,17 @@ extern "C" {
     fn console_warn_value(message: &str, value: &JsValue);
 }
 
-/// Prints `usertrail: {message}` as a console warning.
-pub(crate) fn warn(message: &str) {
-    console_warn(&prefixed(message));
-}
-
-/// Prints `usertrail: {message}` followed by the offending value, as the browser shows it.
-pub(crate) fn warn_with(message: &str, value: &JsValue) {
-    console_warn_value(&prefixed(message), value);
-}
-
-fn prefixed(message: &str) -> String {
-    let mut out = String::with_capacity(11 + message.len());
-    out.push_str("usertrail: ");
-    out.push_str(message);
-    out
+/// Prints `usertrail: ` and the `parts` as one console warning, followed by the offending
+/// `value`, if any, as the browser shows it.
+///
+/// Parts rather than a ready message: callers need not build their own string first.
+pub(crate) fn warn(parts: &[&str], value: Option<&JsValue>) {
+    let mut message = String::from("usertrail: ");
+    for part in parts {
+        message.push_str(part);
+    }
+    match value {
+        Some(value) => console_warn_value(&message, value),
+        None => console_warn(&message),
+    }
 }

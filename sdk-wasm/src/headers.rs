@@ -1,31 +1,23 @@
 //! Which headers one request gets. Every value is written by `usertrail-propagator`.
 
 use usertrail_propagator::{
-    Baggage, Context, Identity, Injector, PropagatorType, SamplingPriority, SpanContext, SpanId,
-    TraceFlags, TraceId, inject,
+    ACCOUNT_ID_KEY, Baggage, Injector, NewTrace, PropagatorType, SESSION_ID_KEY, SpanId,
+    TraceFlags, TraceId, USER_ID_KEY,
 };
 
 use crate::matcher::Outcome;
 use crate::options::{Config, TracingUrl};
 use crate::{console, random, session};
 
-/// The `allowedTracingUrls` entry a URL matched.
-#[derive(Debug)]
-pub(crate) struct Matched {
-    pub(crate) propagators: Vec<PropagatorType>,
-}
-
 /// The first entry that matches `url`, if any. Runs without the SDK state borrowed: a
 /// function entry is user code and may call back into the SDK.
-pub(crate) fn match_url(tracing_urls: &[TracingUrl], url: &str) -> Option<Matched> {
+pub(crate) fn match_url<'a>(tracing_urls: &'a [TracingUrl], url: &str) -> Option<&'a TracingUrl> {
     let mut threw = false;
     let mut matched = None;
     for entry in tracing_urls {
         match entry.url.test(url) {
             Outcome::Match => {
-                matched = Some(Matched {
-                    propagators: entry.propagators.clone(),
-                });
+                matched = Some(entry);
                 break;
             }
             Outcome::NoMatch => {}
@@ -36,7 +28,10 @@ pub(crate) fn match_url(tracing_urls: &[TracingUrl], url: &str) -> Option<Matche
         crate::with_sdk(|sdk| {
             if !sdk.warned_matcher_threw {
                 sdk.warned_matcher_threw = true;
-                console::warn("an allowedTracingUrls function threw; treated as no match");
+                console::warn(
+                    &["an allowedTracingUrls function threw; treated as no match"],
+                    None,
+                );
             }
         });
     }
@@ -64,43 +59,44 @@ pub(crate) fn for_request(request: Request<'_>) -> Option<String> {
         // Datadog's `traceContextInjection: 'sampled'`: no header at all, baggage included.
         return None;
     }
-    let mut cx = Context::new();
+    let mut lines = HeaderLines(String::new());
     if !request.app_has_traceparent {
         let mut ids = [0u8; 24];
         random::fill(&mut ids);
         let (trace, span) = ids.split_at(16);
         let trace_id = TraceId::from_bytes(trace.try_into().ok()?)?;
         let span_id = SpanId::from_bytes(span.try_into().ok()?)?;
-        let priority = if sampled {
-            SamplingPriority::AUTO_KEEP
-        } else {
-            SamplingPriority::AUTO_REJECT
-        };
-        // Level 2 `random` flag: the whole trace id comes from crypto.getRandomValues.
+        // Level 2 `random` flag: the whole trace id comes from crypto.getRandomValues. The
+        // Datadog priority follows the sampled flag (1 or 0), and the origin is `rum`, as
+        // Datadog's browser SDK sends.
         let flags = TraceFlags::RANDOM.with_sampled(sampled);
-        let span = SpanContext::new(trace_id, span_id, flags)
-            .with_sampling_priority(Some(priority))
-            .with_origin("rum");
-        cx = cx.with_span_context(span);
+        NewTrace::new(trace_id, span_id, flags)
+            .with_origin("rum")
+            .inject(request.propagators, &mut lines)
+            .ok()?;
     }
     if config.propagate_baggage {
         // The app's own members stay, and its value wins for a key it already has.
-        let mut baggage = request.app_baggage.map_or_else(Baggage::new, |text| {
-            Baggage::parse_lossy(text, |_| {}).into_owned()
-        });
-        let mut identity = Identity::new().with_session_id(request.session_id);
-        if let Some(id) = request.user_id {
-            identity = identity.with_user_id(id);
-        }
-        if let Some(id) = request.account_id {
-            identity = identity.with_account_id(id);
+        let mut baggage = request
+            .app_baggage
+            .map_or_else(Baggage::new, |text| Baggage::parse_lossy(text, |_| {}));
+        // What `Identity::merge_into` does, without building an `Identity`: the ids here are
+        // never empty (a session id is a UUID, `Context` refuses an empty id).
+        let mut ids = [(SESSION_ID_KEY, request.session_id); 3];
+        let mut n = 1;
+        for (key, id) in [
+            (USER_ID_KEY, request.user_id),
+            (ACCOUNT_ID_KEY, request.account_id),
+        ] {
+            if let Some(id) = id {
+                ids[n] = (key, id);
+                n += 1;
+            }
         }
         // Over the W3C limits, our members are the ones left out; the app's header is kept.
-        let _ = identity.merge_into(&mut baggage);
-        cx = cx.with_baggage(baggage);
+        let _ = baggage.merge_missing(&ids[..n]);
+        baggage.inject(&mut lines).ok()?;
     }
-    let mut lines = HeaderLines(String::new());
-    inject(&cx, request.propagators, &mut lines).ok()?;
     (!lines.0.is_empty()).then_some(lines.0)
 }
 

@@ -61,7 +61,8 @@ pub(crate) fn prefix_matches(prefix: &str, url: &str) -> bool {
     if prefix.is_empty() {
         return false;
     }
-    let prefix_ends_at_boundary = prefix.ends_with(['/', '?', '#', '&']);
+    let prefix_ends_at_boundary =
+        matches!(prefix.as_bytes().last(), Some(b'/' | b'?' | b'#' | b'&'));
     let next_is_boundary = match rest.as_bytes().first() {
         None => true,
         Some(b'/' | b'?' | b'#') => true,
@@ -74,9 +75,20 @@ pub(crate) fn prefix_matches(prefix: &str, url: &str) -> bool {
 }
 
 /// Whether `prefix` goes past the authority (`scheme://host[:port]`) into the path.
+///
+/// On bytes rather than with `str::split_once("//")` and `contains`: the substring searcher and
+/// `memchr` behind those cost more than a kilobyte of WebAssembly, downloaded by every visitor.
+#[allow(
+    clippy::manual_contains,
+    reason = "`contains` on bytes calls `memchr`, which is larger in WebAssembly"
+)]
 fn has_path(prefix: &str) -> bool {
-    let after_scheme = prefix.split_once("//").map_or(prefix, |(_, rest)| rest);
-    after_scheme.contains('/')
+    let bytes = prefix.as_bytes();
+    let after_scheme = bytes
+        .windows(2)
+        .position(|w| w == b"//")
+        .map_or(0, |i| i + 2);
+    bytes[after_scheme..].iter().any(|&b| b == b'/')
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@
 //! of serde-wasm-bindgen costs about 13 KB gzip in the payload (shared/REFERENCE.md), and
 //! RegExp and function entries are not data anyway.
 
-use std::rc::Rc;
-
 use js_sys::{Array, Function, Object, Reflect, RegExp};
 use usertrail_propagator::PropagatorType;
 use wasm_bindgen::{JsCast, JsValue};
@@ -20,51 +18,21 @@ const DEFAULT_PROPAGATORS: [PropagatorType; 2] =
 
 /// Options of Datadog's browser RUM SDK that usertrail has no use for: accepted silently so
 /// an existing `datadogRum.init({...})` call works unchanged.
-const DATADOG_ONLY: &[&str] = &[
-    "actionNameAttribute",
-    "allowFallbackToLocalStorage",
-    "allowUntrustedEvents",
-    "allowedTrackingOrigins",
-    "applicationId",
-    "beforeSend",
-    "clientToken",
-    "compressIntakeRequests",
-    "datacenter",
-    "defaultPrivacyLevel",
-    "enableExperimentalFeatures",
-    "enablePrivacyForActionName",
-    "excludedActivityUrls",
-    "plugins",
-    "premiumSampleRate",
-    "profilingSampleRate",
-    "proxy",
-    "remoteConfigurationId",
-    "replaySampleRate",
-    "sessionReplaySampleRate",
-    "sessionSampleRate",
-    "silentMultipleInit",
-    "site",
-    "startSessionReplayRecordingManually",
-    "storeContextsAcrossPages",
-    "subdomain",
-    "telemetryConfigurationSampleRate",
-    "telemetrySampleRate",
-    "telemetryUsageSampleRate",
-    "trackAnonymousUser",
-    "trackBfcacheViews",
-    "trackEarlyRequests",
-    "trackFeatureFlagsForEvents",
-    "trackLongTasks",
-    "trackResources",
-    "trackSessionAcrossSubdomains",
-    "trackUserInteractions",
-    "trackViewsManually",
-    "trackingConsent",
-    "usePartitionedCrossSiteSessionCookie",
-    "usePciIntake",
-    "useSecureSessionCookie",
-    "workerUrl",
-];
+///
+/// One comma-separated string rather than a `&[&str]`: a table of 43 pointers and lengths costs
+/// more WebAssembly than the loop over the bytes.
+const DATADOG_ONLY: &str = "\
+    actionNameAttribute,allowFallbackToLocalStorage,allowUntrustedEvents,\
+    allowedTrackingOrigins,applicationId,beforeSend,clientToken,compressIntakeRequests,\
+    datacenter,defaultPrivacyLevel,enableExperimentalFeatures,enablePrivacyForActionName,\
+    excludedActivityUrls,plugins,premiumSampleRate,profilingSampleRate,proxy,\
+    remoteConfigurationId,replaySampleRate,sessionReplaySampleRate,sessionSampleRate,\
+    silentMultipleInit,site,startSessionReplayRecordingManually,storeContextsAcrossPages,\
+    subdomain,telemetryConfigurationSampleRate,telemetrySampleRate,telemetryUsageSampleRate,\
+    trackAnonymousUser,trackBfcacheViews,trackEarlyRequests,trackFeatureFlagsForEvents,\
+    trackLongTasks,trackResources,trackSessionAcrossSubdomains,trackUserInteractions,\
+    trackViewsManually,trackingConsent,usePartitionedCrossSiteSessionCookie,usePciIntake,\
+    useSecureSessionCookie,workerUrl";
 
 /// One `allowedTracingUrls` entry.
 #[derive(Debug)]
@@ -76,8 +44,7 @@ pub(crate) struct TracingUrl {
 /// What `init` configured.
 #[derive(Debug)]
 pub(crate) struct Config {
-    /// Shared so a request can test the entries without holding the SDK state.
-    pub(crate) tracing_urls: Rc<[TracingUrl]>,
+    pub(crate) tracing_urls: Vec<TracingUrl>,
     /// Percent of sessions whose requests are traced, 0 to 100.
     pub(crate) trace_sample_rate: f64,
     /// `traceContextInjection: 'all'`: unsampled requests carry headers with sampled off.
@@ -90,7 +57,7 @@ impl Config {
     /// Reads `options`, warning once for each unknown or ill-typed option. Never throws.
     pub(crate) fn from_js(options: &JsValue) -> Config {
         let mut config = Config {
-            tracing_urls: Rc::from([]),
+            tracing_urls: Vec::new(),
             trace_sample_rate: 100.0,
             inject_unsampled: false,
             propagate_baggage: false,
@@ -103,7 +70,7 @@ impl Config {
             .dyn_ref::<Object>()
             .filter(|_| !options.is_function())
         else {
-            console::warn_with("init options must be an object, got:", options);
+            console::warn(&["init options must be an object, got:"], Some(options));
             return config;
         };
         for key in Object::keys(object).iter() {
@@ -115,7 +82,7 @@ impl Config {
                 continue;
             }
             match name.as_str() {
-                "allowedTracingUrls" => config.tracing_urls = tracing_urls(&value).into(),
+                "allowedTracingUrls" => config.tracing_urls = tracing_urls(&value),
                 "traceSampleRate" => match value.as_f64() {
                     Some(rate) if (0.0..=100.0).contains(&rate) => config.trace_sample_rate = rate,
                     _ => ill_typed(&name, "a number from 0 to 100", &value),
@@ -133,7 +100,10 @@ impl Config {
                     Some("local-storage") => config.persistence = Persistence::LocalStorage,
                     Some("memory") => config.persistence = Persistence::Memory,
                     Some("cookie") => console::warn(
-                        "sessionPersistence 'cookie' is not supported; the session is kept in local-storage",
+                        &[
+                            "sessionPersistence 'cookie' is not supported; the session is kept in local-storage",
+                        ],
+                        None,
                     ),
                     _ => ill_typed(&name, "'local-storage' or 'memory'", &value),
                 },
@@ -142,25 +112,23 @@ impl Config {
                         ill_typed(&name, "a string", &value);
                     }
                 }
-                other if DATADOG_ONLY.contains(&other) => {}
-                _ => {
-                    let mut message = String::from("unknown init option '");
-                    message.push_str(&name);
-                    message.push_str("' ignored");
-                    console::warn(&message);
-                }
+                other if is_datadog_only(other) => {}
+                _ => console::warn(&["unknown init option '", &name, "' ignored"], None),
             }
         }
         config
     }
 }
 
+fn is_datadog_only(name: &str) -> bool {
+    DATADOG_ONLY
+        .as_bytes()
+        .split(|&b| b == b',')
+        .any(|known| known == name.as_bytes())
+}
+
 fn ill_typed(name: &str, expected: &str, value: &JsValue) {
-    let mut message = String::from(name);
-    message.push_str(" must be ");
-    message.push_str(expected);
-    message.push_str("; ignored:");
-    console::warn_with(&message, value);
+    console::warn(&[name, " must be ", expected, "; ignored:"], Some(value));
 }
 
 fn tracing_urls(value: &JsValue) -> Vec<TracingUrl> {
@@ -168,7 +136,7 @@ fn tracing_urls(value: &JsValue) -> Vec<TracingUrl> {
         ill_typed("allowedTracingUrls", "an array", value);
         return Vec::new();
     };
-    let mut urls = Vec::with_capacity(entries.length() as usize);
+    let mut urls = Vec::new();
     for entry in entries.iter() {
         let parsed = if let Some(url) = url_match(&entry) {
             Some(TracingUrl {
@@ -190,9 +158,11 @@ fn tracing_urls(value: &JsValue) -> Vec<TracingUrl> {
         };
         match parsed {
             Some(url) => urls.push(url),
-            None => console::warn_with(
-                "allowedTracingUrls entry must be a non-empty string, a RegExp, a function or { match, propagatorTypes }; ignored:",
-                &entry,
+            None => console::warn(
+                &[
+                    "allowedTracingUrls entry must be a non-empty string, a RegExp, a function or { match, propagatorTypes }; ignored:",
+                ],
+                Some(&entry),
             ),
         }
     }
@@ -227,11 +197,39 @@ fn propagator_types(value: &JsValue) -> Vec<PropagatorType> {
         {
             Some(kind) if !types.contains(&kind) => types.push(kind),
             Some(_) => {}
-            None => console::warn_with(
-                "unknown propagator type dropped (known: tracecontext, datadog, b3, b3multi):",
-                &name,
+            None => console::warn(
+                &["unknown propagator type dropped (known: tracecontext, datadog, b3, b3multi):"],
+                Some(&name),
             ),
         }
     }
     types
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DATADOG_ONLY, is_datadog_only};
+
+    #[test]
+    fn datadog_only_options_are_whole_names() {
+        let names: Vec<&str> = DATADOG_ONLY.split(',').collect();
+        assert_eq!(names.len(), 43);
+        assert!(names.is_sorted(), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_alphabetic()))
+        );
+        assert!(names.iter().all(|n| is_datadog_only(n)));
+        for not_one in [
+            "",
+            "site,",
+            "sit",
+            "sites",
+            "applicationid",
+            "allowedTracingUrls",
+        ] {
+            assert!(!is_datadog_only(not_one), "{not_one:?}");
+        }
+    }
 }

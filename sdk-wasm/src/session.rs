@@ -73,12 +73,16 @@ impl Session {
         let mut id = None;
         let mut created = None;
         let mut expire = None;
-        for pair in text.split('&') {
-            let (key, value) = pair.split_once('=')?;
+        for pair in text.as_bytes().split(|&b| b == b'&') {
+            let equals = pair.iter().position(|&b| b == b'=')?;
+            let (key, value) = (&pair[..equals], &pair[equals + 1..]);
             match key {
-                "id" if is_uuid(value) => id = Some(value.to_owned()),
-                "created" => created = value.parse::<u64>().ok(),
-                "expire" => expire = value.parse::<u64>().ok(),
+                // A UUID is ASCII: one char per byte.
+                b"id" if is_uuid(value) => {
+                    id = Some(value.iter().map(|&b| char::from(b)).collect())
+                }
+                b"created" => created = parse_u64(value),
+                b"expire" => expire = parse_u64(value),
                 _ => {}
             }
         }
@@ -171,8 +175,39 @@ pub(crate) fn is_sampled(session_id: &str, rate: f64) -> bool {
     let tail = session_id
         .get(session_id.len().saturating_sub(12)..)
         .unwrap_or("");
-    let bits = u64::from_str_radix(tail, 16).unwrap_or(0);
+    let bits = tail
+        .bytes()
+        .try_fold(0u64, |bits, b| Some(bits << 4 | u64::from(hex_value(b)?)))
+        .unwrap_or(0);
     (bits as f64) < rate / 100.0 * (1u64 << 48) as f64
+}
+
+// Parsed as bytes, by hand: `str::split`, `str::parse` and `u64::from_str_radix` bring pattern
+// searchers, UTF-8 boundary checks and generic integer parsing into the payload, which every
+// visitor downloads, for the few ASCII shapes this module reads.
+
+/// What `str::parse::<u64>` accepts: an optional `+`, then at least one ASCII digit, no
+/// overflow.
+fn parse_u64(text: &[u8]) -> Option<u64> {
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = u64::from(b.wrapping_sub(b'0'));
+        // Compared before multiplying: `checked_mul` on a u64 is a 128-bit multiply in wasm32.
+        (digit < 10 && n <= (u64::MAX - digit) / 10).then(|| n * 10 + digit)
+    })
+}
+
+/// A hex digit of either case.
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 fn push_millis(out: &mut String, millis: f64) {
@@ -192,9 +227,9 @@ fn push_millis(out: &mut String, millis: f64) {
     }
 }
 
-fn is_uuid(s: &str) -> bool {
+fn is_uuid(s: &[u8]) -> bool {
     s.len() == 36
-        && s.bytes().enumerate().all(|(i, b)| match i {
+        && s.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
         })
@@ -227,7 +262,7 @@ mod tests {
     fn uuid_v4_sets_version_and_variant_bits() {
         assert_eq!(uuid_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
         assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
-        assert!(is_uuid(&uuid_v4([7; 16])));
+        assert!(is_uuid(uuid_v4([7; 16]).as_bytes()));
     }
 
     #[test]
@@ -257,6 +292,47 @@ mod tests {
             ..session
         };
         assert!(!extended.is_live(MAX_DURATION_MS));
+    }
+
+    #[test]
+    fn numbers_parse_like_str_parse() {
+        for text in [
+            "0",
+            "+7",
+            "1700000000123",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+",
+            "-1",
+            "1a",
+            " 1",
+            "١",
+        ] {
+            assert_eq!(
+                parse_u64(text.as_bytes()),
+                text.parse::<u64>().ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sampling_reads_the_id_like_from_str_radix() {
+        let reference = |id: &str, rate: f64| {
+            let bits = u64::from_str_radix(&id[id.len() - 12..], 16).unwrap();
+            rate >= 100.0 || (bits as f64) < rate / 100.0 * (1u64 << 48) as f64
+        };
+        for b in 0..=255u8 {
+            let id = uuid_v4([b.wrapping_mul(37); 16]);
+            for rate in [0.0, 0.5, 12.5, 50.0, 99.9, 100.0] {
+                assert_eq!(
+                    is_sampled(&id, rate),
+                    reference(&id, rate),
+                    "{id} at {rate}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -14,8 +14,9 @@ use alloc::string::String;
 use core::fmt;
 use core::str::FromStr;
 
+use crate::carrier::{self, Injector};
 use crate::codec::{self, is_baggage_octet, is_token, split_byte, split_once_byte, trim_ows};
-use crate::error::{ErrorKind, ParseError};
+use crate::error::{ErrorKind, InjectError, ParseError};
 
 /// Header name `baggage`.
 pub const BAGGAGE: &str = "baggage";
@@ -880,6 +881,37 @@ impl<'a> Baggage<'a> {
         let mut out = String::with_capacity(self.bytes as usize);
         self.write_to(&mut out);
         out
+    }
+
+    /// Sets the `baggage` header to the canonical value, unless there is no member: what
+    /// [`inject`](crate::inject) does with a context's baggage, for callers that have only a
+    /// baggage to send.
+    ///
+    /// # Errors
+    ///
+    /// The value is not a valid HTTP field value (it always is for a parsed or built baggage);
+    /// nothing is written then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Baggage;
+    ///
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// Baggage::parse("a = 1, b=2")?.inject(&mut headers)?;
+    /// assert_eq!(headers, [("baggage".to_string(), "a=1,b=2".to_string())]);
+    ///
+    /// let mut none: Vec<(String, String)> = Vec::new();
+    /// Baggage::new().inject(&mut none)?;
+    /// assert!(none.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inject<I: Injector + ?Sized>(&self, carrier: &mut I) -> Result<(), InjectError> {
+        let mut result = Ok(());
+        if !self.is_empty() {
+            carrier::set_checked(carrier, BAGGAGE, self.to_header_value(), &mut result);
+        }
+        result
     }
 
     /// A copy that owns its text, to keep beyond the request.
