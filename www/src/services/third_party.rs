@@ -11,24 +11,19 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use usertrail_propagator::PropagatorType;
+use usertrail_propagator::cors::cors_allow_headers;
 
 /// At most this many requests are remembered (the oldest are forgotten).
 const KEEP: usize = 500;
 
-/// The header names that would carry a trace or an identity.
-pub const TRACE_HEADERS: &[&str] = &[
-    "traceparent",
-    "tracestate",
-    "baggage",
-    "x-datadog-trace-id",
-    "x-datadog-parent-id",
-    "x-datadog-sampling-priority",
-    "x-datadog-origin",
-    "x-datadog-tags",
-    "b3",
-    "x-b3-traceid",
-    "x-b3-spanid",
-    "x-b3-sampled",
+/// The header names that would carry a trace or an identity: every propagator type's, and
+/// `baggage`, as the propagator names them.
+const ALL_PROPAGATORS: &[PropagatorType] = &[
+    PropagatorType::TraceContext,
+    PropagatorType::Datadog,
+    PropagatorType::B3,
+    PropagatorType::B3Multi,
 ];
 
 /// One request the third party received.
@@ -71,7 +66,7 @@ impl Recorder {
             .get("access-control-request-headers")
             .map(|v| v.to_ascii_lowercase())
             .unwrap_or_default();
-        let trace_headers = TRACE_HEADERS
+        let trace_headers = cors_allow_headers(ALL_PROPAGATORS)
             .iter()
             .filter(|h| headers.contains_key(**h) || requested.split(',').any(|r| r.trim() == **h))
             .map(|h| (*h).to_owned())
