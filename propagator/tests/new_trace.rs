@@ -1,6 +1,7 @@
-//! `NewTrace::inject` (the browser's lean path) writes byte for byte what the generic `inject`
-//! writes for the equivalent span context, and `Baggage::inject` what `inject` writes for a
-//! context that has only baggage.
+//! The browser's lean paths against the generic ones: `NewTrace::inject` writes byte for byte
+//! what the generic `inject` writes for the equivalent span context, `Baggage::inject` what
+//! `inject` writes for a context that has only baggage, and `Baggage::extend_header` the members
+//! that `parse_lossy` then `merge_missing` keep.
 
 use proptest::prelude::*;
 use usertrail_propagator::{
@@ -154,8 +155,100 @@ fn baggage_inject_is_what_inject_writes_for_the_baggage() {
     }
 }
 
+/// The generic path `Baggage::extend_header` stands in for, as canonical text.
+fn merged_generically(header: &str, pairs: &[(&str, &str)]) -> String {
+    let mut baggage = Baggage::parse_lossy(header, |_| {});
+    baggage.merge_missing(pairs).unwrap();
+    baggage.to_header_value()
+}
+
+const IDENTITY: [(&str, &str); 3] = [
+    ("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6"),
+    ("user.id", "jean dupont, 100%"),
+    ("account.id", "acc\u{e9};1"),
+];
+
+#[rustfmt::skip]
+const APP_HEADERS: &[(&str, &str)] = &[
+    ("", "no app header"),
+    ("tenant=acme", "one member"),
+    ("tenant=acme,user.id=app-user", "the app's user.id wins"),
+    ("  tenant = acme ,, user.id=app ;p", "OWS and empty members (written canonically by both)"),
+    ("bad key=1,tenant=acme", "an invalid member is dropped"),
+    ("a=\"quoted\",b=2", "a value outside baggage-octet is dropped"),
+    ("session.id=s1,session.id=s2", "a duplicate key of ours, both kept"),
+    ("k=%,k2=%zz", "a lone percent is a baggage-octet"),
+    (",,,", "nothing but separators"),
+];
+
+#[test]
+fn extend_header_keeps_what_parse_lossy_and_merge_missing_keep() {
+    for &(header, why) in APP_HEADERS {
+        let lean = Baggage::extend_header(header, &IDENTITY);
+        // Both keep the same members; the lean path keeps a member's inner OWS as written.
+        let reparsed = Baggage::parse(&lean).unwrap_or_else(|e| panic!("{why}: {lean:?}: {e}"));
+        assert_eq!(
+            reparsed.to_header_value(),
+            merged_generically(header, &IDENTITY),
+            "{why}"
+        );
+    }
+    assert_eq!(
+        Baggage::extend_header("tenant=acme,user.id=app-user", &IDENTITY),
+        "tenant=acme,user.id=app-user,session.id=5afb433c-40c3-4974-a7c2-8d5933cc67f6,\
+         account.id=acc%C3%A9%3B1",
+    );
+}
+
+#[test]
+fn extend_header_leaves_our_members_out_at_the_limits_and_the_app_members_in() {
+    // 64 members: the app fills the limit, so none of ours fit.
+    let full: String = (0..64)
+        .map(|i| format!("k{i}=v"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(Baggage::extend_header(&full, &IDENTITY), full);
+    // 8,192 bytes: the app's member fits exactly, ours do not.
+    let big = format!("k={}", "v".repeat(8190));
+    assert_eq!(Baggage::extend_header(&big, &IDENTITY), big);
+    // One short of the member limit: only the first of ours fits.
+    let almost: String = (0..63)
+        .map(|i| format!("k{i}=v"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let extended = Baggage::extend_header(&almost, &IDENTITY);
+    assert_eq!(extended, format!("{almost},session.id={}", IDENTITY[0].1));
+    // Over the limits the app's own members beyond are dropped, as parse_lossy drops them.
+    let over: String = (0..70)
+        .map(|i| format!("k{i}=v"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(Baggage::extend_header(&over, &[]), full);
+    // Keys that are not tokens, and repeated keys, are left out.
+    assert_eq!(
+        Baggage::extend_header("", &[("bad key", "1"), ("a", "1"), ("a", "2")]),
+        "a=1"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn extend_header_agrees_with_the_generic_merge_on_canonical_headers(
+        members in prop::collection::vec(("[a-z.]{1,6}", "[!#-+\\--:<-\\[\\]-~]{0,8}"), 0..80),
+        values in prop::collection::vec(any::<String>(), 3),
+    ) {
+        let header: String = members.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        let pairs = [("session.id", values[0].as_str()), ("user.id", values[1].as_str()), ("account.id", values[2].as_str())];
+        prop_assert_eq!(Baggage::extend_header(&header, &pairs), merged_generically(&header, &pairs));
+    }
+
+    #[test]
+    fn extend_header_never_panics_and_always_writes_valid_baggage(header in any::<String>(), value in any::<String>()) {
+        let out = Baggage::extend_header(&header, &[("user.id", value.as_str())]);
+        prop_assert!(out.is_empty() || Baggage::parse(&out).is_ok(), "{:?}", out);
+    }
 
     #[test]
     fn same_headers_for_any_ids_flags_and_origin(

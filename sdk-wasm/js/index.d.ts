@@ -19,6 +19,8 @@ export interface InitOptions {
   propagateTraceBaggage?: boolean;
   /** Where the session lives. Default `'local-storage'` (shared by the tabs of the origin). */
   sessionPersistence?: 'local-storage' | 'memory';
+  /** Log, per request, why it got headers or not (`console.info`). Default false. */
+  debug?: boolean;
   service?: string;
   env?: string;
   version?: string;

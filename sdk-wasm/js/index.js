@@ -1,58 +1,128 @@
 // Entry point of the npm package `usertrail`.
 //
-// The logic lives in WebAssembly (sdk-wasm/src); after the first `init`, patch.js patches
-// `fetch` and `XMLHttpRequest` to ask wasm for each request's headers. The module is instantiated before this file
-// finishes evaluating (top-level await), so every export is synchronous and a request issued
-// right after `init()` returns is instrumented. No export ever throws into the app.
-import * as wasm from './usertrail_wasm.js';
+// Importing it does nothing but define the functions below: no request, no WebAssembly, no
+// top-level await, nothing that can throw, in a browser, a worker, Node or a bundler's server
+// render. The first `init()` in a browser starts the WebAssembly core (core.js, compiled
+// synchronously from bytes inside the package) and patches `fetch` and `XMLHttpRequest`
+// (patch.js), so a request made right after `init()` returns already carries its headers.
+// Outside a browser (Node, server rendering) every function is a silent no-op.
+//
+// No export ever throws into the app: each one is guarded, and where the core cannot run (a
+// Content-Security-Policy without 'wasm-unsafe-eval', WebAssembly turned off) the SDK says why
+// once and stays out of the way: the app's requests go out exactly as the app made them.
+import { Context } from './context.js';
+import { startCore } from './core.js';
+import { readOptions } from './options.js';
 import { install } from './patch.js';
+import { internalError, warn } from './report.js';
+import { SessionStore } from './session.js';
+import { tracer } from './tracer.js';
 
-let warnedInternalError = false;
+/** A page or a worker; not Node, not a server render. */
+const inBrowser =
+  typeof document === 'object' ||
+  (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope);
 
-/** Wraps an export so that it never throws into the app; `fallback()` answers instead. */
+/** The SDK's state, one per copy of the package on the page. */
+let sdk;
+
+function state() {
+  if (sdk === undefined) {
+    const s = {
+      /** What `init` configured; `undefined` before. */
+      config: undefined,
+      session: new SessionStore(),
+      /** The WebAssembly core once it runs; `off` says why it does not. */
+      core: undefined,
+      off: 'init() not called yet',
+      /** The session id the core last heard about, and whether the user or account changed since. */
+      identified: undefined,
+      identityStale: true,
+    };
+    const changed = () => (s.identityStale = true);
+    s.user = new Context('user', changed);
+    s.account = new Context('account', changed);
+    sdk = s;
+  }
+  return sdk;
+}
+
+/** Wraps an export: a no-op outside a browser, and never throws into the app; `fallback()` answers instead. */
 function guarded(fn, fallback = () => undefined) {
   return function () {
+    if (!inBrowser) return fallback();
     try {
-      return fn.apply(undefined, arguments);
+      return fn.apply(state(), arguments);
     } catch (error) {
-      if (!warnedInternalError) {
-        warnedInternalError = true;
-        console.warn('usertrail: internal error', error);
-      }
+      internalError(error);
       return fallback();
     }
   };
 }
 
-// Instantiated here rather than by wasm-bindgen's loader, which is larger than this SDK's
-// JavaScript: usertrail_wasm.js is wasm-bindgen's glue linked by scripts/link-glue.mjs to the
-// size-optimized module. Through an ArrayBuffer, so a server that does not send the
-// `application/wasm` type still works.
-const response = await fetch(new URL('./usertrail_wasm_bg.wasm', import.meta.url));
-if (!response.ok) throw new Error(`usertrail: cannot load usertrail_wasm_bg.wasm: ${response.status}`);
-wasm.start((await WebAssembly.instantiate(await response.arrayBuffer(), wasm.imports)).instance);
+function start(s, config) {
+  s.config = config;
+  if (config.memorySession) s.session.keepInMemory();
+  const take = ({ core, problem, pending }) => {
+    if (core) s.core = core;
+    else if (pending) s.off = 'its WebAssembly module is still compiling';
+    else {
+      s.off = problem;
+      warn(`${problem}. The SDK is off: requests go out without usertrail headers.`);
+    }
+  };
+  const first = startCore(take);
+  take(first);
+  // Without the core nothing is added: then patch only for `debug`, which says so per request.
+  if (!first.problem || config.debug) install(globalThis, tracer(s));
+}
 
-// `/* @__PURE__ */`: a bundler drops the wrappers (and their glue) that the app does not import.
+// `/* @__PURE__ */`: a bundler drops the wrappers that the app does not import.
 
 /**
  * Starts the SDK. Same option names and defaults as Datadog's browser RUM SDK, except that
  * `propagateTraceBaggage` is off until you turn it on.
  */
-export const init = /* @__PURE__ */ guarded((options) => {
-  if (wasm.init(options)) install(wasm.headersFor, wasm.touchSession);
+export const init = /* @__PURE__ */ guarded(function (options) {
+  if (this.config) warn('init() was already called; the first configuration is kept');
+  else start(this, readOptions(options));
 });
-export const setUser = /* @__PURE__ */ guarded(wasm.setUser);
-export const getUser = /* @__PURE__ */ guarded(wasm.getUser, () => ({}));
-export const setUserProperty = /* @__PURE__ */ guarded(wasm.setUserProperty);
-export const removeUserProperty = /* @__PURE__ */ guarded(wasm.removeUserProperty);
-export const clearUser = /* @__PURE__ */ guarded(wasm.clearUser);
-export const setAccount = /* @__PURE__ */ guarded(wasm.setAccount);
-export const getAccount = /* @__PURE__ */ guarded(wasm.getAccount, () => ({}));
-export const setAccountProperty = /* @__PURE__ */ guarded(wasm.setAccountProperty);
-export const removeAccountProperty = /* @__PURE__ */ guarded(wasm.removeAccountProperty);
-export const clearAccount = /* @__PURE__ */ guarded(wasm.clearAccount);
-export const getSessionId = /* @__PURE__ */ guarded(wasm.getSessionId);
-export const stopSession = /* @__PURE__ */ guarded(wasm.stopSession);
+export const setUser = /* @__PURE__ */ guarded(function (user) {
+  this.user.set(user);
+});
+export const getUser = /* @__PURE__ */ guarded(function () {
+  return this.user.get();
+}, () => ({}));
+export const setUserProperty = /* @__PURE__ */ guarded(function (key, value) {
+  this.user.setProperty(key, value);
+});
+export const removeUserProperty = /* @__PURE__ */ guarded(function (key) {
+  this.user.removeProperty(key);
+});
+export const clearUser = /* @__PURE__ */ guarded(function () {
+  this.user.clear();
+});
+export const setAccount = /* @__PURE__ */ guarded(function (account) {
+  this.account.set(account);
+});
+export const getAccount = /* @__PURE__ */ guarded(function () {
+  return this.account.get();
+}, () => ({}));
+export const setAccountProperty = /* @__PURE__ */ guarded(function (key, value) {
+  this.account.setProperty(key, value);
+});
+export const removeAccountProperty = /* @__PURE__ */ guarded(function (key) {
+  this.account.removeProperty(key);
+});
+export const clearAccount = /* @__PURE__ */ guarded(function () {
+  this.account.clear();
+});
+export const getSessionId = /* @__PURE__ */ guarded(function () {
+  return this.session.touch(Date.now());
+});
+export const stopSession = /* @__PURE__ */ guarded(function () {
+  this.session.stop();
+});
 
 /** Every function of the SDK on one object, for `import { usertrail } from 'usertrail'`. */
 export const usertrail = /* @__PURE__ */ Object.freeze({

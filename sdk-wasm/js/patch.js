@@ -1,51 +1,85 @@
-// The interception of `fetch` and `XMLHttpRequest`. index.js calls `install` once, after the
-// first `init`, with two functions exported by the wasm module; the wasm tests
-// (sdk-wasm/tests/web.rs) install it the same way with Rust closures.
+// The interception of `fetch` and `XMLHttpRequest`. index.js calls `install` once, at the first
+// `init`, with the tracer (tracer.js) that decides what each request gets.
 //
-// It lives in JavaScript because fail-open needs a `try`/`catch` around every call into wasm:
-// a wasm trap surfaces as an exception in the caller, and the app must never see one. On any
-// failure the request goes out untouched and the SDK warns once.
+// Fail-open: every step runs inside a `try`/`catch`, and on any failure the request goes out
+// exactly as the app made it (the original arguments), and the SDK warns once.
+import { internalError } from './report.js';
 
-let warnedInternalError = false;
-
-export function internalError(error) {
-  if (!warnedInternalError) {
-    warnedInternalError = true;
-    console.warn('usertrail: internal error; requests go out without usertrail headers', error);
-  }
+/** A `fetch`-style headers argument read as a record: a plain object without an iterator. */
+function isRecord(value) {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof value[Symbol.iterator] !== 'function';
 }
 
-// Resolved as fetch and XHR resolve it: against the document's base URL (`<base href>`).
-function absoluteUrl(url) {
-  return new URL(url, globalThis.document?.baseURI ?? globalThis.location?.href).href;
-}
-
-let headersFor = () => undefined;
-
-/** Asks wasm for the request's headers; calls `set(name, value)` for each. */
-function addHeaders(url, hasTraceparent, baggage, set) {
-  const headers = headersFor(absoluteUrl(url), hasTraceparent, baggage ?? undefined);
-  if (headers === undefined) return false;
-  const parts = headers.split('\n');
+/** Calls `set(name, value)` for each pair of the tracer's `name\nvalue\n…` lines. */
+function eachHeader(lines, set) {
+  const parts = lines.split('\n');
   for (let i = 0; i + 1 < parts.length; i += 2) set(parts[i], parts[i + 1]);
-  return true;
 }
 
-function patchFetch(global) {
+/**
+ * The app's headers (`source`: a record, a `Headers`, pairs, or `undefined`) with the tracer's
+ * added; `undefined` when it adds none. Never changes `source`: an app may reuse it.
+ *
+ * A record stays a record, the common case (`{ 'content-type': … }`) and the cheap one: a copy
+ * of a few keys instead of a `Headers` object. Each header the tracer sets replaces the app's
+ * header of that name in any letter case, as `Headers.set` does, so no name is ever sent twice.
+ */
+function withHeaders(source, ask) {
+  if (source === undefined || isRecord(source)) {
+    const out = {};
+    const named = {}; // lower-case name -> the app's spelling
+    if (source !== undefined) {
+      for (const name of Object.keys(source)) {
+        out[name] = source[name];
+        named[name.toLowerCase()] = name;
+      }
+    }
+    const baggage = named.baggage;
+    const lines = ask(named.traceparent !== undefined, baggage === undefined ? undefined : String(out[baggage]));
+    if (!lines) return undefined;
+    eachHeader(lines, (name, value) => {
+      const spelled = named[name];
+      if (spelled !== undefined) delete out[spelled];
+      out[name] = value;
+    });
+    return out;
+  }
+  const headers = new Headers(source);
+  const lines = ask(headers.has('traceparent'), headers.get('baggage') ?? undefined);
+  if (!lines) return undefined;
+  eachHeader(lines, (name, value) => headers.set(name, value));
+  return headers;
+}
+
+/**
+ * `init` with `headers` in place of its own. Copied with `for…in`, which also reads what `init`
+ * inherits, as `fetch` itself does: a `Request` passed as `init` keeps its method and body (its
+ * attributes are enumerable getters on its prototype).
+ */
+function withInit(init, headers) {
+  const copy = {};
+  if (init !== null && typeof init === 'object') for (const key in init) copy[key] = init[key];
+  copy.headers = headers;
+  return copy;
+}
+
+function patchFetch(global, tracer, absoluteUrl) {
   const originalFetch = global.fetch;
   if (typeof originalFetch !== 'function') return;
+  const RequestClass = global.Request;
   global.fetch = function fetch(input, init) {
     let args = arguments;
     try {
-      const isRequest = typeof Request === 'function' && input instanceof Request;
-      // `init.headers` replaces a Request's own headers, as the Fetch standard does.
-      const headers = new Headers(
-        init && init.headers !== undefined ? init.headers : isRequest ? input.headers : undefined,
-      );
-      const url = isRequest ? input.url : String(input);
-      if (addHeaders(url, headers.has('traceparent'), headers.get('baggage'), (n, v) => headers.set(n, v))) {
+      const isRequest = typeof RequestClass === 'function' && input instanceof RequestClass;
+      const plan = tracer.plan('fetch', isRequest ? input.url : absoluteUrl(String(input)));
+      if (plan) {
+        // `init.headers` replaces a Request's own headers, as the Fetch standard says.
+        const source = init != null && init.headers !== undefined ? init.headers : isRequest ? input.headers : undefined;
+        const headers = withHeaders(source, (hasTraceparent, baggage) => tracer.headers(plan, hasTraceparent, baggage));
         // The Request's body is not read: fetch(request, init) takes it over as it is.
-        args = [input, Object.assign({}, init, { headers })];
+        if (headers) args = [input, withInit(init, headers)];
       }
     } catch (error) {
       internalError(error);
@@ -55,7 +89,7 @@ function patchFetch(global) {
   };
 }
 
-function patchXhr(global) {
+function patchXhr(global, tracer, absoluteUrl) {
   const Xhr = global.XMLHttpRequest;
   if (typeof Xhr !== 'function') return;
   const proto = Xhr.prototype;
@@ -64,9 +98,10 @@ function patchXhr(global) {
 
   proto.open = function (method, url) {
     try {
-      requests.set(this, { url: String(url), hasTraceparent: false, baggage: undefined });
-    } catch (error) {
-      internalError(error);
+      // Resolved now, against the base URL of this moment, as `open` itself resolves it.
+      requests.set(this, { url: absoluteUrl(String(url)), hasTraceparent: false, baggage: undefined });
+    } catch {
+      requests.delete(this); // `open` throws for this URL too
     }
     return open.apply(this, arguments);
   };
@@ -92,10 +127,14 @@ function patchXhr(global) {
       let baggage = request.baggage;
       const added = [];
       try {
-        addHeaders(request.url, request.hasTraceparent, baggage, (name, value) => {
-          if (name === 'baggage') baggage = value;
-          else added.push(name, value);
-        });
+        const plan = tracer.plan('XMLHttpRequest', request.url);
+        const lines = plan && tracer.headers(plan, request.hasTraceparent, baggage);
+        if (lines) {
+          eachHeader(lines, (name, value) => {
+            if (name === 'baggage') baggage = value;
+            else added.push(name, value);
+          });
+        }
       } catch (error) {
         internalError(error);
         added.length = 0;
@@ -109,7 +148,7 @@ function patchXhr(global) {
 }
 
 /** User activity keeps the session alive (RUM: it ends after 15 minutes without). */
-function trackActivity(global, touchSession) {
+function trackActivity(global, tracer) {
   if (typeof global.addEventListener !== 'function') return;
   let last = 0;
   const onActivity = () => {
@@ -117,7 +156,7 @@ function trackActivity(global, touchSession) {
     if (now - last < 1000) return;
     last = now;
     try {
-      touchSession();
+      tracer.activity();
     } catch (error) {
       internalError(error);
     }
@@ -128,13 +167,14 @@ function trackActivity(global, touchSession) {
 }
 
 /**
- * Patches `fetch` and `XMLHttpRequest` and listens for user activity.
- * `headers(url, hasTraceparent, baggage)` answers `name\nvalue\n…` or undefined;
- * `touchSession()` records activity.
+ * Patches `global.fetch` and `global.XMLHttpRequest` and listens for user activity. `tracer`
+ * (tracer.js): `plan(kind, url)`, `headers(plan, appHasTraceparent, appBaggage)`, `activity()`.
  */
-export function install(headers, touchSession) {
-  headersFor = headers;
-  patchFetch(globalThis);
-  patchXhr(globalThis);
-  trackActivity(globalThis, touchSession);
+export function install(global, tracer) {
+  // Resolved as fetch and XHR resolve it: against the document's base URL (`<base href>`), or
+  // the worker's location.
+  const absoluteUrl = (url) => new URL(url, global.document?.baseURI ?? global.location?.href).href;
+  patchFetch(global, tracer, absoluteUrl);
+  patchXhr(global, tracer, absoluteUrl);
+  trackActivity(global, tracer);
 }

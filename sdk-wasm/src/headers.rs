@@ -1,66 +1,40 @@
 //! Which headers one request gets. Every value is written by `usertrail-propagator`.
 
 use usertrail_propagator::{
-    ACCOUNT_ID_KEY, Baggage, Injector, NewTrace, PropagatorType, SESSION_ID_KEY, SpanId,
+    ACCOUNT_ID_KEY, BAGGAGE, Baggage, Injector, NewTrace, PropagatorType, SESSION_ID_KEY, SpanId,
     TraceFlags, TraceId, USER_ID_KEY,
 };
 
-use crate::matcher::Outcome;
-use crate::options::{Config, TracingUrl};
-use crate::{console, random, session};
+use crate::{Identity, PROPAGATOR_BITS, random};
 
-/// The first entry that matches `url`, if any. Runs without the SDK state borrowed: a
-/// function entry is user code and may call back into the SDK.
-pub(crate) fn match_url<'a>(tracing_urls: &'a [TracingUrl], url: &str) -> Option<&'a TracingUrl> {
-    let mut threw = false;
-    let mut matched = None;
-    for entry in tracing_urls {
-        match entry.url.test(url) {
-            Outcome::Match => {
-                matched = Some(entry);
-                break;
-            }
-            Outcome::NoMatch => {}
-            Outcome::Threw => threw = true,
-        }
-    }
-    if threw {
-        crate::with_sdk(|sdk| {
-            if !sdk.warned_matcher_threw {
-                sdk.warned_matcher_threw = true;
-                console::warn(
-                    &["an allowedTracingUrls function threw; treated as no match"],
-                    None,
-                );
-            }
-        });
-    }
-    matched
-}
-
-/// What [`for_request`] needs to know about one request.
-#[derive(Debug)]
-pub(crate) struct Request<'a> {
-    pub(crate) config: &'a Config,
-    pub(crate) propagators: &'a [PropagatorType],
-    pub(crate) session_id: &'a str,
-    pub(crate) user_id: Option<&'a str>,
-    pub(crate) account_id: Option<&'a str>,
-    pub(crate) app_has_traceparent: bool,
-    pub(crate) app_baggage: Option<&'a str>,
+/// One request that an `allowedTracingUrls` entry matched, as the JavaScript side decided it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The entry's propagator types, one bit each (see [`PROPAGATOR_BITS`]).
+    pub propagators: u32,
+    /// The session is in the trace sample: the sampled flag, priority 1.
+    pub sampled: bool,
+    /// Add trace headers: false when the app set its own `traceparent`, which is kept alone.
+    pub trace: bool,
+    /// Add the identity to `baggage` (`propagateTraceBaggage`).
+    pub baggage: bool,
+    /// The app's own `baggage` header, which ours is merged into.
+    pub app_baggage: Option<&'a str>,
 }
 
 /// The headers for one request as `name\nvalue\n…` (header values never hold a newline:
-/// the propagator refuses them), or `None` to leave the request untouched.
-pub(crate) fn for_request(request: Request<'_>) -> Option<String> {
-    let config = request.config;
-    let sampled = session::is_sampled(request.session_id, config.trace_sample_rate);
-    if !sampled && !config.inject_unsampled {
-        // Datadog's `traceContextInjection: 'sampled'`: no header at all, baggage included.
-        return None;
-    }
+/// the propagator refuses them), or `None` when there is nothing to add.
+pub(crate) fn for_request(request: &Request<'_>, identity: &Identity) -> Option<String> {
     let mut lines = HeaderLines(String::new());
-    if !request.app_has_traceparent {
+    if request.trace {
+        let mut types = [PropagatorType::TraceContext; 4];
+        let mut n = 0;
+        for (bit, kind) in PROPAGATOR_BITS.into_iter().enumerate() {
+            if request.propagators & (1 << bit) != 0 {
+                types[n] = kind;
+                n += 1;
+            }
+        }
         let mut ids = [0u8; 24];
         random::fill(&mut ids);
         let (trace, span) = ids.split_at(16);
@@ -69,33 +43,32 @@ pub(crate) fn for_request(request: Request<'_>) -> Option<String> {
         // Level 2 `random` flag: the whole trace id comes from crypto.getRandomValues. The
         // Datadog priority follows the sampled flag (1 or 0), and the origin is `rum`, as
         // Datadog's browser SDK sends.
-        let flags = TraceFlags::RANDOM.with_sampled(sampled);
+        let flags = TraceFlags::RANDOM.with_sampled(request.sampled);
         NewTrace::new(trace_id, span_id, flags)
             .with_origin("rum")
-            .inject(request.propagators, &mut lines)
+            .inject(&types[..n], &mut lines)
             .ok()?;
     }
-    if config.propagate_baggage {
-        // The app's own members stay, and its value wins for a key it already has.
-        let mut baggage = request
-            .app_baggage
-            .map_or_else(Baggage::new, |text| Baggage::parse_lossy(text, |_| {}));
-        // What `Identity::merge_into` does, without building an `Identity`: the ids here are
-        // never empty (a session id is a UUID, `Context` refuses an empty id).
-        let mut ids = [(SESSION_ID_KEY, request.session_id); 3];
+    if request.baggage && !identity.session_id.is_empty() {
+        // What `Identity::merge_into` does, without building one: the ids here are never
+        // empty (a session id is a UUID, js/context.js refuses an empty id).
+        let mut ids = [(SESSION_ID_KEY, identity.session_id.as_str()); 3];
         let mut n = 1;
         for (key, id) in [
-            (USER_ID_KEY, request.user_id),
-            (ACCOUNT_ID_KEY, request.account_id),
+            (USER_ID_KEY, &identity.user_id),
+            (ACCOUNT_ID_KEY, &identity.account_id),
         ] {
             if let Some(id) = id {
                 ids[n] = (key, id);
                 n += 1;
             }
         }
-        // Over the W3C limits, our members are the ones left out; the app's header is kept.
-        let _ = baggage.merge_missing(&ids[..n]);
-        baggage.inject(&mut lines).ok()?;
+        // The app's own members stay and its value wins for a key it already has; over the
+        // W3C limits, ours are the ones left out.
+        let value = Baggage::extend_header(request.app_baggage.unwrap_or(""), &ids[..n]);
+        if !value.is_empty() {
+            lines.set(BAGGAGE, value);
+        }
     }
     (!lines.0.is_empty()).then_some(lines.0)
 }

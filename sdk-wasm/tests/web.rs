@@ -1,142 +1,115 @@
-//! The SDK inside a Rust/wasm app, in headless Chromium (`wasm-bindgen-test-runner`).
-//!
-//! `init` configures the SDK once per page, so this file is one page with one configuration.
-//! The test installs the package's own `fetch` patch (`js/patch.js`) over a recording stub,
-//! with Rust closures where the npm entry passes the wasm exports, and requests made with
-//! `gloo-net` from Rust go through the SDK like the app's JavaScript requests do.
+//! The WebAssembly core in headless Chromium (`wasm-bindgen-test-runner`): the header values of
+//! one request, read back with the propagator the servers use.
 #![cfg(target_family = "wasm")]
 
-use gloo_net::http::Request;
-use js_sys::{Array, JSON, Reflect};
-use wasm_bindgen::prelude::*;
+use usertrail_propagator::{Baggage, Traceparent};
+use usertrail_wasm::{Request, headers_for, identify};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(inline_js = r#"
-export function installRecordingFetch() {
-  const seen = [];
-  globalThis.fetch = async (input, init) => {
-    const request = new Request(input, init);
-    seen.push({ url: request.url, headers: Object.fromEntries(request.headers) });
-    return new Response('recorded');
-  };
-  return seen;
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = installRecordingFetch)]
-    fn install_recording_fetch() -> Array;
+const SESSION: &str = "5afb433c-40c3-4974-a7c2-8d5933cc67f6";
+
+fn request(propagators: u32) -> Request<'static> {
+    Request {
+        propagators,
+        sampled: true,
+        trace: true,
+        baggage: true,
+        app_baggage: None,
+    }
 }
 
-#[wasm_bindgen(module = "/js/patch.js")]
-extern "C" {
-    fn install(headers_for: &JsValue, touch_session: &JsValue);
+/// The lines as `(name, value)` pairs.
+fn pairs(lines: &str) -> Vec<(String, String)> {
+    let parts: Vec<&str> = lines.split('\n').collect();
+    assert_eq!(parts.len() % 2, 0, "{lines:?}");
+    parts
+        .chunks(2)
+        .map(|p| (p[0].to_string(), p[1].to_string()))
+        .collect()
 }
 
-/// What the npm entry does after the first `init`: patch fetch and XHR.
-fn install_sdk_patches() {
-    let headers_for = Closure::<dyn Fn(String, bool, Option<String>) -> Option<String>>::new(
-        |url: String, has_traceparent, baggage: Option<String>| {
-            usertrail_wasm::headers_for(&url, has_traceparent, baggage)
-        },
-    );
-    let touch_session = Closure::<dyn Fn()>::new(usertrail_wasm::touch_session);
-    install(headers_for.as_ref(), touch_session.as_ref());
-    // The patch lives as long as the page.
-    headers_for.forget();
-    touch_session.forget();
-}
-
-fn header(record: &JsValue, name: &str) -> Option<String> {
-    let headers = Reflect::get(record, &"headers".into()).unwrap();
-    Reflect::get(&headers, &name.into()).unwrap().as_string()
-}
-
-fn json(text: &str) -> JsValue {
-    JSON::parse(text).unwrap()
+fn value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 #[wasm_bindgen_test]
-async fn gloo_net_requests_from_rust_carry_trace_headers_and_identity() {
-    let seen = install_recording_fetch();
-    assert!(usertrail_wasm::init(&json(
-        r#"{"allowedTracingUrls":["https://api.example.com"],"propagateTraceBaggage":true}"#
-    )));
-    install_sdk_patches();
-    assert!(
-        !usertrail_wasm::init(&JsValue::UNDEFINED),
-        "a second init keeps the first configuration"
-    );
-    usertrail_wasm::set_user(&json(r#"{"id":"user 123","name":"Ada"}"#));
-    usertrail_wasm::set_account(&json(r#"{"id":456}"#));
-
-    let response = Request::get("https://api.example.com/orders?page=2")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "recorded");
-    Request::get("https://api.example.com.evil.net/steal")
-        .send()
-        .await
-        .unwrap();
-
-    assert_eq!(seen.length(), 2);
-    let allowed = seen.get(0);
-    let traceparent = header(&allowed, "traceparent").expect("traceparent");
-    let parts: Vec<&str> = traceparent.split('-').collect();
-    assert_eq!(parts.len(), 4, "{traceparent}");
-    assert_eq!((parts[0], parts[3]), ("00", "03"), "sampled + random flags");
-    assert_eq!(parts[1].len(), 32);
-    assert_eq!(parts[2].len(), 16);
+fn tracecontext_and_datadog_carry_one_random_sampled_trace_and_the_identity() {
+    identify(SESSION, Some("user 123"), Some("456"));
+    let headers = pairs(&headers_for(&request(0b11)).unwrap());
+    let traceparent: Traceparent = value(&headers, "traceparent").unwrap().parse().unwrap();
+    assert!(traceparent.flags().is_sampled());
+    assert!(traceparent.flags().is_random());
+    assert_eq!(value(&headers, "tracestate"), Some("dd=s:1;o:rum"));
+    let low = u64::from_str_radix(&traceparent.trace_id().to_string()[16..], 16).unwrap();
     assert_eq!(
-        header(&allowed, "tracestate").as_deref(),
-        Some("dd=s:1;o:rum")
+        value(&headers, "x-datadog-trace-id"),
+        Some(low.to_string().as_str())
     );
-    let low_64 = u64::from_str_radix(&parts[1][16..], 16).unwrap();
     assert_eq!(
-        header(&allowed, "x-datadog-trace-id"),
-        Some(low_64.to_string())
+        value(&headers, "x-datadog-parent-id"),
+        Some(traceparent.parent_id().to_u64().to_string().as_str())
     );
-    let session = usertrail_wasm::get_session_id().unwrap();
+    assert_eq!(value(&headers, "x-datadog-origin"), Some("rum"));
     assert_eq!(
-        header(&allowed, "baggage"),
-        Some(format!(
-            "session.id={session},user.id=user%20123,account.id=456"
-        ))
+        value(&headers, "baggage"),
+        Some(format!("session.id={SESSION},user.id=user%20123,account.id=456").as_str())
     );
-
-    let evil = seen.get(1);
-    let evil_headers = Reflect::get(&evil, &"headers".into()).unwrap();
-    assert_eq!(
-        js_sys::Object::keys(&evil_headers.into()).length(),
-        0,
-        "a host that merely extends the allowed one gets nothing"
-    );
+    assert_eq!(value(&headers, "b3"), None, "b3 was not asked for");
 }
 
 #[wasm_bindgen_test]
-fn getters_return_copies_and_ids_are_validated() {
-    usertrail_wasm::set_user(&json(r#"{"id":"u1","plan":{"tier":"pro"}}"#));
-    let copy = usertrail_wasm::get_user();
-    let plan = Reflect::get(&copy, &"plan".into()).unwrap();
-    Reflect::set(&plan, &"tier".into(), &"free".into()).unwrap();
-    let again = usertrail_wasm::get_user();
-    let tier = Reflect::get(
-        &Reflect::get(&again, &"plan".into()).unwrap(),
-        &"tier".into(),
-    );
-    assert_eq!(tier.unwrap().as_string().as_deref(), Some("pro"));
+fn each_request_gets_fresh_ids_from_the_browser_rng() {
+    identify(SESSION, None, None);
+    let ids: Vec<String> = (0..50)
+        .map(|_| {
+            let headers = pairs(&headers_for(&request(0b1)).unwrap());
+            value(&headers, "traceparent").unwrap()[3..52].to_string()
+        })
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}
 
-    usertrail_wasm::set_user(&json(r#"{"id":{"nested":true}}"#));
-    let id = Reflect::get(&usertrail_wasm::get_user(), &"id".into()).unwrap();
+#[wasm_bindgen_test]
+fn unsampled_app_traceparent_and_app_baggage() {
+    identify(SESSION, Some("user_123"), None);
+    let unsampled = Request {
+        sampled: false,
+        ..request(0b1111)
+    };
+    let headers = pairs(&headers_for(&unsampled).unwrap());
+    assert!(value(&headers, "traceparent").unwrap().ends_with("-02"));
+    assert_eq!(value(&headers, "x-datadog-sampling-priority"), Some("0"));
+    assert_eq!(value(&headers, "x-b3-sampled"), Some("0"));
+    assert!(value(&headers, "b3").unwrap().ends_with("-0"));
+
+    // The app set its own traceparent and baggage: only the baggage, merged, app first.
+    let kept = Request {
+        trace: false,
+        app_baggage: Some("tenant=acme, user.id=app"),
+        ..request(0b11)
+    };
+    let headers = pairs(&headers_for(&kept).unwrap());
+    assert_eq!(headers.len(), 1, "{headers:?}");
+    let baggage: Baggage = value(&headers, "baggage").unwrap().parse().unwrap();
+    assert_eq!(baggage.get("user.id").as_deref(), Some("app"));
+    assert_eq!(baggage.get("session.id").as_deref(), Some(SESSION));
     assert_eq!(
-        id.as_string().as_deref(),
-        Some("u1"),
-        "bad id keeps the previous user"
+        value(&headers, "baggage"),
+        Some(format!("tenant=acme,user.id=app,session.id={SESSION}").as_str())
     );
 
-    usertrail_wasm::clear_user();
-    let empty = usertrail_wasm::get_user();
-    assert_eq!(js_sys::Object::keys(&empty.into()).length(), 0);
+    let nothing = Request {
+        trace: false,
+        baggage: false,
+        ..request(0b11)
+    };
+    assert_eq!(headers_for(&nothing), None);
 }

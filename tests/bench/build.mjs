@@ -1,10 +1,10 @@
 // Bundles each SDK's entry (tests/bench/entries/) the same way: esbuild, ESM, minified, code
 // splitting on so that chunks an SDK loads lazily (import()) are counted apart from what the
-// page loads up front. usertrail comes from this repo's dist/ (run scripts/build first) and its
-// .wasm is copied next to the bundle, as the README tells esbuild users to do.
+// page loads up front. usertrail comes from this repo's dist/ (run scripts/build first), its
+// WebAssembly module inside its JavaScript.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,13 +71,8 @@ export async function bundle(sdk, outdir) {
     return { file: relative(dir, file), raw: statSync(file).size, gz: gzipSize(file) };
   };
   const js = Object.keys(outputs).filter((k) => k.endsWith('.js'));
+  // usertrail's WebAssembly module is inside its JavaScript (dist/index.js): no separate file.
   const wasm = [];
-  if (sdk.name === 'usertrail') {
-    const src = join(root, 'dist/usertrail_wasm_bg.wasm');
-    const dst = join(dir, 'usertrail_wasm_bg.wasm');
-    copyFileSync(src, dst);
-    wasm.push({ file: 'usertrail_wasm_bg.wasm', raw: statSync(dst).size, gz: gzipSize(dst) });
-  }
   return {
     dir,
     entryFile: relative(dir, join(root, entryKey)),

@@ -841,6 +841,89 @@ impl<'a> Baggage<'a> {
         Ok(left_out)
     }
 
+    /// An application's `baggage` header with `pairs` added as members, for a browser that
+    /// merges its own members into the header the application set: each valid member of
+    /// `header` stays, in its order and as written (outer OWS trimmed), invalid ones are
+    /// dropped, and each pair whose key no member has is appended, its value percent-encoded.
+    /// Within [`BAGGAGE_MAX_MEMBERS`] and [`BAGGAGE_MAX_BYTES`] (counted on the result), the
+    /// application's members come first and the pairs are the ones left out. A pair whose key
+    /// is not a token, or that repeats an earlier pair's key, is left out too.
+    ///
+    /// The same members as [`parse_lossy`](Self::parse_lossy) then
+    /// [`merge_missing`](Self::merge_missing), for a fraction of the code: the browser SDK
+    /// ships this, and every visitor of the host app downloads it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Baggage;
+    ///
+    /// let pairs = [("session.id", "s1"), ("user.id", "jean dupont")];
+    /// assert_eq!(Baggage::extend_header("", &pairs), "session.id=s1,user.id=jean%20dupont");
+    /// // The application's value wins for a key it has; its invalid member is dropped.
+    /// assert_eq!(
+    ///     Baggage::extend_header("user.id=app, bad key=1 ,theme=dark;p", &pairs),
+    ///     "user.id=app,theme=dark;p,session.id=s1",
+    /// );
+    /// ```
+    pub fn extend_header(header: &str, pairs: &[(&str, &str)]) -> String {
+        let b = header.as_bytes();
+        let mut out = String::with_capacity(header.len() + 128);
+        let mut members = 0;
+        // Bit `j`: a member of the header has `pairs[j]`'s key (pairs past 64 are left out).
+        let mut present: u64 = 0;
+        let mut next_piece = Some(0);
+        while let Some(piece_start) = next_piece {
+            let member_start = skip(b, piece_start, is_ows);
+            let scanned = scan(b, member_start);
+            let piece_end = match scanned {
+                Some((end, _)) => end,
+                None => skip(b, member_start, |c| c != b','),
+            };
+            next_piece = (piece_end < b.len()).then_some(piece_end + 1);
+            let Some(member) = scanned.and_then(|_| header.get(member_start..piece_end)) else {
+                continue; // empty or invalid: dropped
+            };
+            let member = trim_ows(member);
+            let separator = usize::from(members > 0);
+            if members == BAGGAGE_MAX_MEMBERS
+                || out.len() + separator + member.len() > BAGGAGE_MAX_BYTES
+            {
+                break; // the rest is dropped, as `parse_lossy` does
+            }
+            if separator == 1 {
+                out.push(',');
+            }
+            out.push_str(member);
+            members += 1;
+            let key = member.get(..skip(member.as_bytes(), 0, codec::is_tchar));
+            for (j, (wanted, _)) in pairs.iter().enumerate().take(64) {
+                if key == Some(*wanted) {
+                    present |= 1 << j;
+                }
+            }
+        }
+        for (j, &(key, value)) in pairs.iter().enumerate().take(64) {
+            let earlier = pairs.iter().take(j).any(|(k, _)| *k == key);
+            if earlier || present & (1 << j) != 0 || !is_token(key) {
+                continue;
+            }
+            let separator = usize::from(members > 0);
+            let size = key.len() + 1 + codec::percent_encoded_len(value);
+            if members == BAGGAGE_MAX_MEMBERS || out.len() + separator + size > BAGGAGE_MAX_BYTES {
+                continue;
+            }
+            if separator == 1 {
+                out.push(',');
+            }
+            out.push_str(key);
+            out.push('=');
+            codec::percent_encode_into(value, &mut out);
+            members += 1;
+        }
+        out
+    }
+
     /// Appends the canonical header value (no OWS) to `out`, without going through
     /// `core::fmt`.
     ///

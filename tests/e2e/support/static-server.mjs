@@ -14,11 +14,23 @@ const TYPES = {
 
 /**
  * Starts a static server. `mounts` maps a URL prefix ('/pkg/') to a folder.
- * Resolves to `{ url, close }` once listening on an ephemeral port.
+ * `pages` maps a path to `{ body, type?, headers? }` served as is (a page a test writes inline,
+ * with the response headers it needs, e.g. a Content-Security-Policy); `fallback(path)` answers
+ * what nothing else does (default: a 404), like a single-page app's server or a proxy's error page.
+ * `requests` lists every path asked for. Resolves to `{ url, close, requests }` once listening on
+ * an ephemeral port.
  */
-export async function serveStatic(mounts) {
+export async function serveStatic(mounts, { pages = {}, fallback } = {}) {
+  const requests = [];
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push(path);
+    const page = pages[path];
+    if (page) {
+      res.writeHead(200, { 'content-type': page.type ?? TYPES[extname(path)] ?? TYPES['.html'], ...page.headers });
+      res.end(page.body);
+      return;
+    }
     for (const [prefix, dir] of Object.entries(mounts)) {
       if (!path.startsWith(prefix)) continue;
       let rel = path.slice(prefix.length) || 'index.html';
@@ -34,13 +46,15 @@ export async function serveStatic(mounts) {
         break;
       }
     }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
+    const answer = fallback?.(path) ?? { status: 404, type: 'text/plain', body: 'not found' };
+    res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? TYPES['.html'] });
+    res.end(answer.body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
+    requests,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
