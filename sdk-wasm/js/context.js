@@ -10,19 +10,18 @@ function deepCopy(value) {
   try {
     const text = JSON.stringify(value);
     return text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  } catch {}
 }
 
 const isPlainObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** A user or an account. `onChange()` runs whenever the id changes. */
+/**
+ * A user or an account (`kind`, for warnings). Every method warns about a value it cannot take
+ * and then leaves the context as it was.
+ */
 export class Context {
-  constructor(kind, onChange) {
-    /** `'user'` or `'account'`, for warnings. */
+  constructor(kind) {
     this.kind = kind;
-    this.onChange = onChange;
     /** The stored copy, `undefined` when cleared; it always has a string `id`. */
     this.value = undefined;
   }
@@ -32,19 +31,22 @@ export class Context {
     return this.value?.id;
   }
 
-  /** Replaces the whole object. A value without a usable `id` warns and changes nothing. */
-  set(value) {
-    if (!isPlainObject(value)) {
-      warn(`${this.kind} must be an object with an id, ignored:`, value);
-      return;
-    }
+  /** `copy` of `value`, or a warning that it has no JSON copy. */
+  copyOf(value, what) {
     const copy = deepCopy(value);
-    if (!isPlainObject(copy)) {
-      warn(`${this.kind} cannot be copied (a cycle or a BigInt?), ignored:`, value);
-      return;
-    }
-    const id = this.validId(copy.id);
-    if (id !== undefined) this.store(copy, id);
+    if (copy === undefined) this.refuse(`${what} has no JSON copy (a cycle, a BigInt?)`, value);
+    return copy;
+  }
+
+  refuse(problem, value) {
+    warn(`${this.kind} ${problem}; ignored:`, value);
+  }
+
+  /** Replaces the whole object; it needs a valid `id`. */
+  set(value) {
+    if (!isPlainObject(value)) return this.refuse('must be an object with an id', value);
+    const copy = this.copyOf(value, 'object');
+    if (copy !== undefined) this.store(copy, copy.id);
   }
 
   /** A copy of the stored object, `{}` when there is none. */
@@ -54,52 +56,31 @@ export class Context {
 
   /** Sets one property; `id` is validated as in `set`. */
   setProperty(key, value) {
-    if (typeof key !== 'string') {
-      warn(`${this.kind} property name must be a string, ignored:`, key);
-      return;
-    }
-    const copy = deepCopy(value);
-    if (copy === undefined) {
-      warn(`${this.kind} property value cannot be copied, ignored:`, value);
-      return;
-    }
-    if (key === 'id') {
-      const id = this.validId(copy);
-      if (id !== undefined) this.store(this.value ?? {}, id);
-    } else if (this.value !== undefined) {
-      // Defined rather than assigned: a key such as `__proto__` is kept as a property.
-      Object.defineProperty(this.value, key, { value: copy, enumerable: true, writable: true, configurable: true });
-    } else {
-      warn(`${this.kind} has no id yet: set one first, property ignored`);
-    }
+    if (typeof key !== 'string') return this.refuse('property name must be a string', key);
+    const copy = this.copyOf(value, 'property value');
+    if (copy === undefined) return;
+    if (key === 'id') this.store(this.value ?? {}, copy);
+    else if (this.value === undefined) this.refuse('has no id yet: set one first', key);
+    // Defined rather than assigned: a key such as `__proto__` is kept as a property.
+    else Object.defineProperty(this.value, key, { value: copy, enumerable: true, writable: true, configurable: true });
   }
 
   /** Removes one property; removing `id` clears the whole context, since an id is required. */
   removeProperty(key) {
-    if (typeof key !== 'string') warn(`${this.kind} property name must be a string:`, key);
+    if (typeof key !== 'string') this.refuse('property name must be a string', key);
     else if (key === 'id') this.clear();
     else if (this.value !== undefined) delete this.value[key];
   }
 
   clear() {
-    const had = this.value !== undefined;
     this.value = undefined;
-    if (had) this.onChange();
   }
 
-  /** Keeps `object` with `id` written into it as a string. */
+  /** Keeps `object` with `id` (a non-empty string, or a finite number as its decimal text). */
   store(object, id) {
-    const changed = this.value?.id !== id;
-    object.id = id;
-    this.value = object;
-    if (changed) this.onChange();
-  }
-
-  /** A string id as it is, a finite number as its decimal text; anything else warns. */
-  validId(id) {
     const text = typeof id === 'number' && Number.isFinite(id) ? String(id) : id;
-    if (typeof text === 'string' && text !== '') return text;
-    warn(`${this.kind} id must be a non-empty string or a number; kept the previous value. Got:`, id);
-    return undefined;
+    if (typeof text !== 'string' || text === '') return this.refuse('id must be a non-empty string or a number', id);
+    object.id = text;
+    this.value = object;
   }
 }

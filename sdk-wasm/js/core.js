@@ -4,31 +4,32 @@
 //
 // The core takes numbers and bytes (see sdk-wasm/src/lib.rs): this file writes text into its
 // memory as UTF-8 and reads the header lines back.
-import { glue, wasmHex } from './usertrail_wasm.js';
+import { NIBBLES, glue, wasmText } from './usertrail_wasm.js';
 
-/** The core's functions over JavaScript strings, for `api`, a started glue (usertrail_wasm.js). */
+/** The core's function over JavaScript strings, for `api`, a started glue (usertrail_wasm.js). */
 function wrap(api) {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  /** Writes `texts` back to back into the core's input buffer; their UTF-8 lengths. */
-  const write = (texts) => {
-    let room = 0;
-    for (const text of texts) room += text.length * 3; // UTF-8 is at most 3 bytes per UTF-16 unit
-    let at = api.input(room);
-    return texts.map((text) => {
-      const { written } = encoder.encodeInto(text, new Uint8Array(api.memory().buffer, at, text.length * 3));
-      at += written;
-      return written;
-    });
-  };
   return {
-    /** Tells the core whose requests these are; `user` and `account` may be `undefined`. */
-    identify(session, user, account) {
-      api.identify(...write([session, user ?? '', account ?? '']));
-    },
-    /** The header lines (`name\nvalue\n…`) for one matched request, or `undefined`. */
-    headersFor(propagators, sampled, trace, baggage, appBaggage) {
-      const length = api.headersFor(propagators, sampled, trace, baggage, appBaggage === undefined ? -1 : write([appBaggage])[0]);
+    /**
+     * The header lines (`name\nvalue\n…`) for one matched request, or `undefined`.
+     * `ids`: `[session, user, account]`, the last two `undefined` when not set.
+     */
+    headersFor(propagators, sampled, trace, baggage, ids, appBaggage) {
+      // The texts, back to back as UTF-8 in the core's input buffer; a text that does not fit
+      // is left out (an id), or leaves the app's header alone (its baggage).
+      let at = api.input();
+      const end = at + api.inputBytes();
+      const lengths = [...ids, appBaggage].map((text) => {
+        if (text === undefined) return -1;
+        const { read, written } = encoder.encodeInto(text, new Uint8Array(api.memory().buffer, at, end - at));
+        if (read < text.length) return -1;
+        at += written;
+        return written;
+      });
+      if (appBaggage !== undefined && lengths[3] < 0) baggage = false;
+      const [session, user, account] = lengths.map((n) => Math.max(n, 0));
+      const length = api.headersFor(propagators, sampled, trace, baggage, session, user, account, lengths[3]);
       return length ? decoder.decode(new Uint8Array(api.memory().buffer, api.output(), length)) : undefined;
     },
   };
@@ -43,13 +44,14 @@ function wrap(api) {
  */
 export function startCore(onLater) {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') {
-    return { problem: 'WebAssembly is not available here (turned off by a browser policy or setting?)' };
+    return { problem: 'WebAssembly is not available (turned off in this browser?)' };
   }
   let bytes;
   let api;
   try {
-    bytes = new Uint8Array(wasmHex.length / 2);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(wasmHex.substr(i * 2, 2), 16);
+    bytes = new Uint8Array(wasmText.length / 2);
+    const nibble = (i) => NIBBLES.indexOf(wasmText[i]);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (nibble(2 * i) << 4) | nibble(2 * i + 1);
     api = glue();
     api.start(new WebAssembly.Instance(new WebAssembly.Module(bytes), api.imports));
     return { core: wrap(api) };
@@ -71,5 +73,5 @@ export function startCore(onLater) {
 function failure(error) {
   return /unsafe-eval|Content.Security.Policy/i.test(String(error?.message ?? error))
     ? "this page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src"
-    : `its WebAssembly module did not start (${error})`;
+    : `WebAssembly failed (${error})`;
 }

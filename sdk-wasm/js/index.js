@@ -28,21 +28,16 @@ let sdk;
 
 function state() {
   if (sdk === undefined) {
-    const s = {
+    sdk = {
       /** What `init` configured; `undefined` before. */
       config: undefined,
       session: new SessionStore(),
       /** The WebAssembly core once it runs; `off` says why it does not. */
       core: undefined,
       off: 'init() not called yet',
-      /** The session id the core last heard about, and whether the user or account changed since. */
-      identified: undefined,
-      identityStale: true,
+      user: new Context('user'),
+      account: new Context('account'),
     };
-    const changed = () => (s.identityStale = true);
-    s.user = new Context('user', changed);
-    s.account = new Context('account', changed);
-    sdk = s;
   }
   return sdk;
 }
@@ -68,7 +63,7 @@ function start(s, config) {
     else if (pending) s.off = 'its WebAssembly module is still compiling';
     else {
       s.off = problem;
-      warn(`${problem}. The SDK is off: requests go out without usertrail headers.`);
+      warn(`${problem}; usertrail is off and requests go out untouched`);
     }
   };
   const first = startCore(take);
@@ -79,44 +74,31 @@ function start(s, config) {
 
 // `/* @__PURE__ */`: a bundler drops the wrappers that the app does not import.
 
+/** An export that calls `method` of the user or the account (`which`). */
+const onContext = (which, method, fallback) =>
+  /* @__PURE__ */ guarded(function (...args) {
+    return this[which][method](...args);
+  }, fallback);
+const empty = () => ({});
+
 /**
  * Starts the SDK. Same option names and defaults as Datadog's browser RUM SDK, except that
  * `propagateTraceBaggage` is off until you turn it on.
  */
 export const init = /* @__PURE__ */ guarded(function (options) {
-  if (this.config) warn('init() was already called; the first configuration is kept');
+  if (this.config) warn('init() called again; the first options are kept');
   else start(this, readOptions(options));
 });
-export const setUser = /* @__PURE__ */ guarded(function (user) {
-  this.user.set(user);
-});
-export const getUser = /* @__PURE__ */ guarded(function () {
-  return this.user.get();
-}, () => ({}));
-export const setUserProperty = /* @__PURE__ */ guarded(function (key, value) {
-  this.user.setProperty(key, value);
-});
-export const removeUserProperty = /* @__PURE__ */ guarded(function (key) {
-  this.user.removeProperty(key);
-});
-export const clearUser = /* @__PURE__ */ guarded(function () {
-  this.user.clear();
-});
-export const setAccount = /* @__PURE__ */ guarded(function (account) {
-  this.account.set(account);
-});
-export const getAccount = /* @__PURE__ */ guarded(function () {
-  return this.account.get();
-}, () => ({}));
-export const setAccountProperty = /* @__PURE__ */ guarded(function (key, value) {
-  this.account.setProperty(key, value);
-});
-export const removeAccountProperty = /* @__PURE__ */ guarded(function (key) {
-  this.account.removeProperty(key);
-});
-export const clearAccount = /* @__PURE__ */ guarded(function () {
-  this.account.clear();
-});
+export const setUser = /* @__PURE__ */ onContext('user', 'set');
+export const getUser = /* @__PURE__ */ onContext('user', 'get', empty);
+export const setUserProperty = /* @__PURE__ */ onContext('user', 'setProperty');
+export const removeUserProperty = /* @__PURE__ */ onContext('user', 'removeProperty');
+export const clearUser = /* @__PURE__ */ onContext('user', 'clear');
+export const setAccount = /* @__PURE__ */ onContext('account', 'set');
+export const getAccount = /* @__PURE__ */ onContext('account', 'get', empty);
+export const setAccountProperty = /* @__PURE__ */ onContext('account', 'setProperty');
+export const removeAccountProperty = /* @__PURE__ */ onContext('account', 'removeProperty');
+export const clearAccount = /* @__PURE__ */ onContext('account', 'clear');
 export const getSessionId = /* @__PURE__ */ guarded(function () {
   return this.session.touch(Date.now());
 });

@@ -48,7 +48,7 @@ export function readOptions(options) {
   };
   if (options === undefined) return config;
   if (options === null || typeof options !== 'object') {
-    warn('init options must be an object, got:', options);
+    illTyped('init options', 'an object', options);
     return config;
   }
   for (const name of Object.keys(options)) {
@@ -72,8 +72,8 @@ export function readOptions(options) {
         else illTyped(name, 'a boolean', value);
         break;
       case 'sessionPersistence':
+        // Datadog's 'cookie' too is ill-typed here: the session is kept in local-storage then.
         if (value === 'local-storage' || value === 'memory') config.memorySession = value === 'memory';
-        else if (value === 'cookie') warn("sessionPersistence 'cookie' is not supported; the session is kept in local-storage");
         else illTyped(name, "'local-storage' or 'memory'", value);
         break;
       case 'service':
@@ -104,12 +104,7 @@ function tracingUrls(value) {
       propagators = propagatorTypes(entry.propagatorTypes);
     }
     if (test) entries.push({ test, propagators });
-    else {
-      warn(
-        'allowedTracingUrls entry must be a non-empty string, a RegExp, a function or { match, propagatorTypes }; ignored:',
-        entry,
-      );
-    }
+    else illTyped('an allowedTracingUrls entry', 'a URL prefix, a RegExp, a function or { match, propagatorTypes }', entry);
   }
   return entries;
 }
@@ -124,7 +119,7 @@ function propagatorTypes(value) {
   for (const name of value) {
     const bit = PROPAGATORS.indexOf(name);
     if (bit >= 0) bits |= 1 << bit;
-    else warn('unknown propagator type dropped (known: tracecontext, datadog, b3, b3multi):', name);
+    else illTyped('a propagator type', PROPAGATORS.join(', '), name);
   }
   return bits;
 }

@@ -6,8 +6,7 @@ import { debugLine } from './report.js';
 import { isSampled } from './session.js';
 
 /**
- * The tracer of one SDK state `sdk`
- * (`{ config, session, user, account, core, off, identified, identityStale }`, see index.js).
+ * The tracer of one SDK state `sdk` (`{ config, session, user, account, core, off }`, see index.js).
  */
 export function tracer(sdk) {
   const say = (kind, url, why) => {
@@ -24,7 +23,7 @@ export function tracer(sdk) {
       const sessionId = sdk.session.touch(Date.now());
       const sampled = isSampled(sessionId, config.sampleRate);
       if (!sampled && !config.injectAll) {
-        return say(kind, url, `no headers: this session is not sampled (traceSampleRate: ${config.sampleRate}, traceContextInjection: 'sampled')`);
+        return say(kind, url, `no headers: session not sampled (traceSampleRate ${config.sampleRate})`);
       }
       return { kind, url, entry, sessionId, sampled };
     },
@@ -34,15 +33,11 @@ export function tracer(sdk) {
       const { config, core } = sdk;
       const kept = appHasTraceparent ? "the app's own traceparent kept, " : '';
       if (appHasTraceparent && !config.baggage) return say(plan.kind, plan.url, `${kept}nothing added`);
-      if (sdk.identified !== plan.sessionId || sdk.identityStale) {
-        core.identify(plan.sessionId, sdk.user.id, sdk.account.id);
-        sdk.identified = plan.sessionId;
-        sdk.identityStale = false;
-      }
-      const lines = core.headersFor(plan.entry.propagators, plan.sampled, !appHasTraceparent, config.baggage, appBaggage);
+      const ids = [plan.sessionId, sdk.user.id, sdk.account.id];
+      const lines = core.headersFor(plan.entry.propagators, plan.sampled, !appHasTraceparent, config.baggage, ids, appBaggage);
       if (config.debug) {
         const names = lines ? lines.split('\n').filter((_, i) => i % 2 === 0).join(', ') : 'nothing';
-        say(plan.kind, plan.url, `${kept}added ${names}${plan.sampled ? '' : ' (session not sampled: sampled flag off)'}`);
+        say(plan.kind, plan.url, `${kept}added ${names}${plan.sampled ? '' : ' (not sampled)'}`);
       }
       return lines;
     },

@@ -24,7 +24,7 @@ pub struct Request<'a> {
 
 /// The headers for one request as `name\nvalue\n…` (header values never hold a newline:
 /// the propagator refuses them), or `None` when there is nothing to add.
-pub(crate) fn for_request(request: &Request<'_>, identity: &Identity) -> Option<String> {
+pub(crate) fn for_request(request: &Request<'_>, identity: &Identity<'_>) -> Option<String> {
     let mut lines = HeaderLines(String::new());
     if request.trace {
         let mut types = [PropagatorType::TraceContext; 4];
@@ -49,14 +49,14 @@ pub(crate) fn for_request(request: &Request<'_>, identity: &Identity) -> Option<
             .inject(&types[..n], &mut lines)
             .ok()?;
     }
-    if request.baggage && !identity.session_id.is_empty() {
+    if request.baggage {
         // What `Identity::merge_into` does, without building one: the ids here are never
         // empty (a session id is a UUID, js/context.js refuses an empty id).
-        let mut ids = [(SESSION_ID_KEY, identity.session_id.as_str()); 3];
+        let mut ids = [(SESSION_ID_KEY, identity.session_id); 3];
         let mut n = 1;
         for (key, id) in [
-            (USER_ID_KEY, &identity.user_id),
-            (ACCOUNT_ID_KEY, &identity.account_id),
+            (USER_ID_KEY, identity.user_id),
+            (ACCOUNT_ID_KEY, identity.account_id),
         ] {
             if let Some(id) = id {
                 ids[n] = (key, id);

@@ -18,9 +18,9 @@
 //! Numbers and bytes only, no JavaScript values: wasm-bindgen's glue for strings and `JsValue`s
 //! costs more than a kilobyte of gzip, in JavaScript and in WebAssembly, which is as much as the
 //! header formats themselves. Text goes in as UTF-8 that `js/core.js` writes into the buffer
-//! [`input`] returns, back to back, the call saying each part's length; the header lines come
-//! out as ASCII in the buffer [`output`] points to. The Rust functions of the same names
-//! ([`identify`], [`headers_for`]) take and return Rust strings, for Rust callers and tests.
+//! [`input`] points to, back to back, the call saying each part's length; the header lines come
+//! out as ASCII in the buffer [`output`] points to. The Rust function [`headers_for`] takes and
+//! returns Rust strings, for Rust callers and tests.
 //!
 //! Every export is guarded on the JavaScript side: a failure here (a trap included) leaves the
 //! request untouched, and the app never sees an exception.
@@ -45,44 +45,28 @@ pub use crate::headers::Request;
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
-/// Who the requests are made for: the `baggage` members. Set by [`identify`] whenever the
-/// session, the user or the account changes, so that a request passes only numbers in.
-#[derive(Debug, Default)]
-struct Identity {
-    session_id: String,
-    user_id: Option<String>,
-    account_id: Option<String>,
+/// The identity the `baggage` header carries: `session.id`, and `user.id` and `account.id` when
+/// they are set.
+#[derive(Clone, Copy, Debug)]
+pub struct Identity<'a> {
+    /// The session id (never empty: a UUID v4).
+    pub session_id: &'a str,
+    /// The user id, when a user is set.
+    pub user_id: Option<&'a str>,
+    /// The account id, when an account is set.
+    pub account_id: Option<&'a str>,
 }
+
+/// Bytes of text one call can pass in: the app's `baggage` header and the three ids, as UTF-8.
+/// An app header that does not fit is left as the app set it, without our members (over the
+/// 8,192 bytes of the W3C limit they would be left out anyway).
+pub const INPUT_BYTES: usize = 16 * 1024;
 
 thread_local! {
-    static IDENTITY: RefCell<Identity> = const {
-        RefCell::new(Identity { session_id: String::new(), user_id: None, account_id: None })
-    };
-    /// Where `js/core.js` writes a call's text, as UTF-8.
-    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// The header lines of the last [`headers_js`] call.
+    /// Where `js/core.js` writes a call's text. In the module's zeroed memory, so no code grows it.
+    static INPUT: RefCell<[u8; INPUT_BYTES]> = const { RefCell::new([0; INPUT_BYTES]) };
+    /// The header lines of the last [`headers_js`] call, kept for `js/core.js` to read.
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-/// Sets the ids that `baggage` carries: `session.id`, and `user.id` and `account.id` when
-/// they are set.
-///
-/// # Examples
-///
-/// ```no_run
-/// usertrail_wasm::identify("5afb433c-40c3-4974-a7c2-8d5933cc67f6", Some("user_123"), None);
-/// ```
-pub fn identify(session_id: &str, user_id: Option<&str>, account_id: Option<&str>) {
-    IDENTITY.with(|identity| {
-        // Only a trap inside `headers_for` could leave it borrowed; the ids then stay as they were.
-        if let Ok(mut identity) = identity.try_borrow_mut() {
-            *identity = Identity {
-                session_id: session_id.into(),
-                user_id: user_id.map(Into::into),
-                account_id: account_id.map(Into::into),
-            };
-        }
-    });
 }
 
 /// The propagator types of an `allowedTracingUrls` entry, one bit each: bit `i` is
@@ -97,31 +81,33 @@ pub const PROPAGATOR_BITS: [PropagatorType; 4] = [
 /// The headers for one request that an `allowedTracingUrls` entry matched, as
 /// `name\nvalue\n…` pairs, or `None` when there is nothing to add.
 ///
-/// The ids are the last ones given to [`identify`].
-///
 /// # Examples
 ///
 /// ```no_run
-/// use usertrail_wasm::Request;
+/// use usertrail_wasm::{Identity, Request};
 ///
-/// let request = Request { propagators: 0b11, sampled: true, trace: true, baggage: false, app_baggage: None };
-/// let lines = usertrail_wasm::headers_for(&request).unwrap();
+/// let request = Request { propagators: 0b11, sampled: true, trace: true, baggage: true, app_baggage: None };
+/// let who = Identity { session_id: "5afb433c-40c3-4974-a7c2-8d5933cc67f6", user_id: Some("user_123"), account_id: None };
+/// let lines = usertrail_wasm::headers_for(&request, &who).unwrap();
 /// assert!(lines.starts_with("traceparent\n00-"));
 /// ```
-pub fn headers_for(request: &Request<'_>) -> Option<String> {
-    IDENTITY.with(|identity| headers::for_request(request, &*identity.try_borrow().ok()?))
+pub fn headers_for(request: &Request<'_>, identity: &Identity<'_>) -> Option<String> {
+    headers::for_request(request, identity)
 }
 
-/// The input buffer, at least `len` bytes long: where the JavaScript side writes the text of
-/// its next call. Returns its address in the module's memory.
+/// The address of the input buffer ([`INPUT_BYTES`] long), where the JavaScript side writes the
+/// text of its next call.
 #[doc(hidden)]
 #[wasm_bindgen]
-pub fn input(len: usize) -> usize {
-    INPUT.with(|input| {
-        let mut input = input.borrow_mut();
-        input.resize(len, 0);
-        input.as_ptr() as usize
-    })
+pub fn input() -> usize {
+    INPUT.with(|input| input.as_ptr() as usize)
+}
+
+/// [`INPUT_BYTES`], for `js/core.js`.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = inputBytes)]
+pub fn input_bytes() -> usize {
+    INPUT_BYTES
 }
 
 /// The address of the header lines the last [`headers_js`] call wrote.
@@ -131,57 +117,49 @@ pub fn output() -> usize {
     OUTPUT.with(|output| output.borrow().as_ptr() as usize)
 }
 
-/// Runs `f` on the input buffer.
-fn with_input<R>(f: impl FnOnce(&[u8]) -> R) -> R {
-    INPUT.with(|input| f(&input.borrow()))
-}
-
-/// The `len` bytes of `input` from `*start` on, as text, moving `*start` past them; `None` when
-/// they are not UTF-8 (the JavaScript side writes only UTF-8) or lie outside the buffer.
-fn take_str<'a>(input: &'a [u8], start: &mut usize, len: usize) -> Option<&'a str> {
-    let part = input.get(*start..*start + len)?;
-    *start += len;
-    core::str::from_utf8(part).ok()
-}
-
-/// [`identify`] for `js/core.js`: the session id, the user id and the account id are the input's
-/// first `session`, next `user` and next `account` bytes; a length of 0 means not set (an id is
-/// never empty).
+/// [`headers_for`] for `js/core.js`. The input holds, back to back, the session id, the user
+/// id, the account id and the app's `baggage` header, `session`, `user`, `account` and
+/// `app_baggage` bytes long (0 for an id not set, -1 for no header). Returns the length of the
+/// header lines at [`output`], 0 when there is nothing to add.
 #[doc(hidden)]
-#[wasm_bindgen(js_name = identify)]
-pub fn identify_js(session: usize, user: usize, account: usize) {
-    with_input(|input| {
-        let mut start = 0;
-        let session_id = take_str(input, &mut start, session).unwrap_or_default();
-        let user_id = take_str(input, &mut start, user).filter(|id| !id.is_empty());
-        let account_id = take_str(input, &mut start, account).filter(|id| !id.is_empty());
-        identify(session_id, user_id, account_id);
-    });
-}
-
-/// [`headers_for`] for `js/core.js`: `app_baggage` is the length of the app's `baggage` header
-/// at the start of the input, or -1 when it set none. Returns the length of the header lines at
-/// [`output`], 0 when there is nothing to add.
-#[doc(hidden)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "numbers are the whole interface; see the crate docs"
+)]
 #[wasm_bindgen(js_name = headersFor)]
 pub fn headers_js(
     propagators: u32,
     sampled: bool,
     trace: bool,
     baggage: bool,
+    session: usize,
+    user: usize,
+    account: usize,
     app_baggage: i32,
 ) -> usize {
-    let lines = with_input(|input| {
-        let app_baggage = usize::try_from(app_baggage)
-            .ok()
-            .and_then(|len| take_str(input, &mut 0, len));
-        headers_for(&Request {
+    let lines = INPUT.with(|input| {
+        let input = input.try_borrow().ok()?;
+        // One UTF-8 check for all four parts; a part that does not end on a character boundary
+        // is absent (the JavaScript side writes each as whole UTF-8).
+        let header_len = usize::try_from(app_baggage).unwrap_or(0);
+        let end = session + user + account + header_len;
+        let text = core::str::from_utf8(input.get(..end)?).ok()?;
+        let part =
+            |start: usize, len: usize| text.get(start..start + len).filter(|s| !s.is_empty());
+        let identity = Identity {
+            session_id: part(0, session)?,
+            user_id: part(session, user),
+            account_id: part(session + user, account),
+        };
+        let request = Request {
             propagators,
             sampled,
             trace,
             baggage,
-            app_baggage,
-        })
+            app_baggage: (app_baggage >= 0)
+                .then(|| part(session + user + account, header_len).unwrap_or("")),
+        };
+        headers_for(&request, &identity)
     });
     OUTPUT.with(|output| {
         let mut output = output.borrow_mut();

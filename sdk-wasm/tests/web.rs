@@ -3,12 +3,20 @@
 #![cfg(target_family = "wasm")]
 
 use usertrail_propagator::{Baggage, Traceparent};
-use usertrail_wasm::{Request, headers_for, identify};
+use usertrail_wasm::{Identity, Request, headers_for};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SESSION: &str = "5afb433c-40c3-4974-a7c2-8d5933cc67f6";
+
+fn who(user_id: Option<&'static str>, account_id: Option<&'static str>) -> Identity<'static> {
+    Identity {
+        session_id: SESSION,
+        user_id,
+        account_id,
+    }
+}
 
 fn request(propagators: u32) -> Request<'static> {
     Request {
@@ -39,8 +47,7 @@ fn value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[wasm_bindgen_test]
 fn tracecontext_and_datadog_carry_one_random_sampled_trace_and_the_identity() {
-    identify(SESSION, Some("user 123"), Some("456"));
-    let headers = pairs(&headers_for(&request(0b11)).unwrap());
+    let headers = pairs(&headers_for(&request(0b11), &who(Some("user 123"), Some("456"))).unwrap());
     let traceparent: Traceparent = value(&headers, "traceparent").unwrap().parse().unwrap();
     assert!(traceparent.flags().is_sampled());
     assert!(traceparent.flags().is_random());
@@ -64,10 +71,9 @@ fn tracecontext_and_datadog_carry_one_random_sampled_trace_and_the_identity() {
 
 #[wasm_bindgen_test]
 fn each_request_gets_fresh_ids_from_the_browser_rng() {
-    identify(SESSION, None, None);
     let ids: Vec<String> = (0..50)
         .map(|_| {
-            let headers = pairs(&headers_for(&request(0b1)).unwrap());
+            let headers = pairs(&headers_for(&request(0b1), &who(None, None)).unwrap());
             value(&headers, "traceparent").unwrap()[3..52].to_string()
         })
         .collect();
@@ -79,12 +85,12 @@ fn each_request_gets_fresh_ids_from_the_browser_rng() {
 
 #[wasm_bindgen_test]
 fn unsampled_app_traceparent_and_app_baggage() {
-    identify(SESSION, Some("user_123"), None);
+    let user = who(Some("user_123"), None);
     let unsampled = Request {
         sampled: false,
         ..request(0b1111)
     };
-    let headers = pairs(&headers_for(&unsampled).unwrap());
+    let headers = pairs(&headers_for(&unsampled, &user).unwrap());
     assert!(value(&headers, "traceparent").unwrap().ends_with("-02"));
     assert_eq!(value(&headers, "x-datadog-sampling-priority"), Some("0"));
     assert_eq!(value(&headers, "x-b3-sampled"), Some("0"));
@@ -96,7 +102,7 @@ fn unsampled_app_traceparent_and_app_baggage() {
         app_baggage: Some("tenant=acme, user.id=app"),
         ..request(0b11)
     };
-    let headers = pairs(&headers_for(&kept).unwrap());
+    let headers = pairs(&headers_for(&kept, &user).unwrap());
     assert_eq!(headers.len(), 1, "{headers:?}");
     let baggage: Baggage = value(&headers, "baggage").unwrap().parse().unwrap();
     assert_eq!(baggage.get("user.id").as_deref(), Some("app"));
@@ -111,5 +117,5 @@ fn unsampled_app_traceparent_and_app_baggage() {
         baggage: false,
         ..request(0b11)
     };
-    assert_eq!(headers_for(&nothing), None);
+    assert_eq!(headers_for(&nothing, &user), None);
 }

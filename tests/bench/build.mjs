@@ -17,6 +17,7 @@ export const SDKS = [
   { name: 'datadog-rum', label: '@datadog/browser-rum', entry: 'datadog-rum.js' },
   { name: 'datadog-rum-slim', label: '@datadog/browser-rum-slim', entry: 'datadog-rum-slim.js' },
   { name: 'opentelemetry', label: 'OpenTelemetry web', entry: 'opentelemetry.js' },
+  { name: 'sentry', label: '@sentry/browser (tracing)', entry: 'sentry.js' },
 ];
 
 /** Why usertrail cannot be measured yet, or null when dist/ has the API. */

@@ -1,5 +1,6 @@
 // (a) Size report: what each SDK adds to a page, bundled the same way (see build.mjs).
 import { SDKS, bundle, sum, usertrailMissing } from './build.mjs';
+import { printUsertrailParts } from './parts.mjs';
 
 const kb = (n) => n.toLocaleString('en-US');
 
@@ -46,6 +47,8 @@ export async function sizeReport(outdir) {
   printTable(lines);
   console.log('\n"JS" is what the page loads up front (entry + static chunks); "lazy" is loaded on demand by');
   console.log('the SDK itself (e.g. session replay), not counted in the totals. gz = sum of gzip -9 per file.');
+  console.log("usertrail's WebAssembly module is inside its JavaScript, so its \"JS\" is everything.");
+  await printUsertrailParts(printTable);
   return rows;
 }
 

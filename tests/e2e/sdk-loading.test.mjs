@@ -391,6 +391,6 @@ test('unsampled sessions in debug mode say so', async (t) => {
   await appResult(page);
   assert.deepEqual(
     usertrailMessages(page, 'info').map((l) => l.replace(/http:\S+/, 'URL')),
-    ["usertrail: fetch URL no headers: this session is not sampled (traceSampleRate: 0, traceContextInjection: 'sampled')"],
+    ['usertrail: fetch URL no headers: session not sampled (traceSampleRate 0)'],
   );
 });
