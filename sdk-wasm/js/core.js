@@ -6,31 +6,53 @@
 // memory as UTF-8 and reads the header lines back.
 import { NIBBLES, glue, wasmText } from './usertrail_wasm.js';
 
+/** Bits of `headersFor`'s flags above the four propagator bits, as sdk-wasm/src/lib.rs reads them. */
+const SAMPLED = 1 << 4;
+const TRACE = 1 << 5;
+const BAGGAGE = 1 << 6;
+
 /** The core's function over JavaScript strings, for `api`, a started glue (usertrail_wasm.js). */
 function wrap(api) {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  const start = api.input();
+  const end = start + api.inputBytes();
+  let view; // of the module's memory; made again when the memory grows
+  const memory = () => (view?.buffer === api.memory().buffer ? view : (view = new Uint8Array(api.memory().buffer)));
+  /** Writes `text` as UTF-8 at `at`: its length, or -1 when it does not fit. */
+  const write = (text, at) => {
+    const { read, written } = encoder.encodeInto(text, memory().subarray(at, end));
+    return read < text.length ? -1 : written;
+  };
+  let ids = [];
+  let idsEnd = start;
   return {
     /**
      * The header lines (`name\nvalue\n…`) for one matched request, or `undefined`.
-     * `ids`: `[session, user, account]`, the last two `undefined` when not set.
+     * `user` and `account` are `undefined` when not set.
      */
-    headersFor(propagators, sampled, trace, baggage, ids, appBaggage) {
-      // The texts, back to back as UTF-8 in the core's input buffer; a text that does not fit
-      // is left out (an id), or leaves the app's header alone (its baggage).
-      let at = api.input();
-      const end = at + api.inputBytes();
-      const lengths = [...ids, appBaggage].map((text) => {
-        if (text === undefined) return -1;
-        const { read, written } = encoder.encodeInto(text, new Uint8Array(api.memory().buffer, at, end - at));
-        if (read < text.length) return -1;
-        at += written;
-        return written;
-      });
-      if (appBaggage !== undefined && lengths[3] < 0) baggage = false;
-      const [session, user, account] = lengths.map((n) => Math.max(n, 0));
-      const length = api.headersFor(propagators, sampled, trace, baggage, session, user, account, lengths[3]);
-      return length ? decoder.decode(new Uint8Array(api.memory().buffer, api.output(), length)) : undefined;
+    headersFor(propagators, sampled, trace, baggage, session, user, account, appBaggage) {
+      if (session !== ids[0] || user !== ids[1] || account !== ids[2]) {
+        // Written once per change, not per request; an id that does not fit is left out.
+        ids = [session, user, account];
+        let at = start;
+        const lengths = ids.map((id) => {
+          const length = id === undefined ? 0 : Math.max(write(id, at), 0);
+          at += length;
+          return length;
+        });
+        api.identify(...lengths);
+        idsEnd = at;
+      }
+      let header = -1;
+      if (appBaggage !== undefined) {
+        header = write(appBaggage, idsEnd);
+        // Too long to pass in: the app's header stays as it is, without our members.
+        if (header < 0) baggage = false;
+      }
+      const flags = propagators | (sampled && SAMPLED) | (trace && TRACE) | (baggage && BAGGAGE);
+      const length = api.headersFor(flags, header);
+      return length ? decoder.decode(memory().subarray(api.output(), api.output() + length)) : undefined;
     },
   };
 }

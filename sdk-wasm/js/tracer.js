@@ -33,8 +33,16 @@ export function tracer(sdk) {
       const { config, core } = sdk;
       const kept = appHasTraceparent ? "the app's own traceparent kept, " : '';
       if (appHasTraceparent && !config.baggage) return say(plan.kind, plan.url, `${kept}nothing added`);
-      const ids = [plan.sessionId, sdk.user.id, sdk.account.id];
-      const lines = core.headersFor(plan.entry.propagators, plan.sampled, !appHasTraceparent, config.baggage, ids, appBaggage);
+      const lines = core.headersFor(
+        plan.entry.propagators,
+        plan.sampled,
+        !appHasTraceparent,
+        config.baggage,
+        plan.sessionId,
+        sdk.user.id,
+        sdk.account.id,
+        appBaggage,
+      );
       if (config.debug) {
         const names = lines ? lines.split('\n').filter((_, i) => i % 2 === 0).join(', ') : 'nothing';
         say(plan.kind, plan.url, `${kept}added ${names}${plan.sampled ? '' : ' (not sampled)'}`);

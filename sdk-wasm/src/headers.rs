@@ -22,10 +22,10 @@ pub struct Request<'a> {
     pub app_baggage: Option<&'a str>,
 }
 
-/// The headers for one request as `name\nvalue\n…` (header values never hold a newline:
-/// the propagator refuses them), or `None` when there is nothing to add.
-pub(crate) fn for_request(request: &Request<'_>, identity: &Identity<'_>) -> Option<String> {
-    let mut lines = HeaderLines(String::new());
+/// Writes the headers for one request to `out` as `name\nvalue\n…` (header values never hold
+/// a newline: the propagator refuses them); nothing when there is nothing to add.
+pub(crate) fn write(request: &Request<'_>, identity: &Identity<'_>, out: &mut String) {
+    let mut lines = HeaderLines(out);
     if request.trace {
         let mut types = [PropagatorType::TraceContext; 4];
         let mut n = 0;
@@ -38,16 +38,21 @@ pub(crate) fn for_request(request: &Request<'_>, identity: &Identity<'_>) -> Opt
         let mut ids = [0u8; 24];
         random::fill(&mut ids);
         let (trace, span) = ids.split_at(16);
-        let trace_id = TraceId::from_bytes(trace.try_into().ok()?)?;
-        let span_id = SpanId::from_bytes(span.try_into().ok()?)?;
+        // Never zero in practice (128 and 64 random bits); a zero id sends no trace headers.
+        let (Some(trace_id), Some(span_id)) = (
+            trace.try_into().ok().and_then(TraceId::from_bytes),
+            span.try_into().ok().and_then(SpanId::from_bytes),
+        ) else {
+            return;
+        };
         // Level 2 `random` flag: the whole trace id comes from crypto.getRandomValues. The
         // Datadog priority follows the sampled flag (1 or 0), and the origin is `rum`, as
         // Datadog's browser SDK sends.
         let flags = TraceFlags::RANDOM.with_sampled(request.sampled);
-        NewTrace::new(trace_id, span_id, flags)
+        // The origin is valid, so every header is written and the result is always Ok.
+        let _ = NewTrace::new(trace_id, span_id, flags)
             .with_origin("rum")
-            .inject(&types[..n], &mut lines)
-            .ok()?;
+            .inject(&types[..n], &mut lines);
     }
     if request.baggage {
         // What `Identity::merge_into` does, without building one: the ids here are never
@@ -70,13 +75,12 @@ pub(crate) fn for_request(request: &Request<'_>, identity: &Identity<'_>) -> Opt
             lines.set(BAGGAGE, value);
         }
     }
-    (!lines.0.is_empty()).then_some(lines.0)
 }
 
 /// Collects injected headers as `name\nvalue` lines for the JavaScript side.
-struct HeaderLines(String);
+struct HeaderLines<'a>(&'a mut String);
 
-impl Injector for HeaderLines {
+impl Injector for HeaderLines<'_> {
     fn set(&mut self, name: &'static str, value: String) {
         if !self.0.is_empty() {
             self.0.push('\n');

@@ -28,7 +28,7 @@
 mod headers;
 mod random;
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use usertrail_propagator::PropagatorType;
 use wasm_bindgen::prelude::*;
@@ -57,15 +57,20 @@ pub struct Identity<'a> {
     pub account_id: Option<&'a str>,
 }
 
-/// Bytes of text one call can pass in: the app's `baggage` header and the three ids, as UTF-8.
-/// An app header that does not fit is left as the app set it, without our members (over the
-/// 8,192 bytes of the W3C limit they would be left out anyway).
+/// Bytes of text the JavaScript side can pass in: the three ids and a request's app `baggage`
+/// header, as UTF-8. An app header that does not fit is left as the app set it, without our
+/// members (over the 8,192 bytes of the W3C limit they would be left out anyway).
 pub const INPUT_BYTES: usize = 16 * 1024;
 
 thread_local! {
-    /// Where `js/core.js` writes a call's text. In the module's zeroed memory, so no code grows it.
+    /// Where `js/core.js` writes text: the session, user and account ids (rewritten only when
+    /// they change), then a request's app `baggage` header. In the module's zeroed memory, so no
+    /// code grows it.
     static INPUT: RefCell<[u8; INPUT_BYTES]> = const { RefCell::new([0; INPUT_BYTES]) };
-    /// The header lines of the last [`headers_js`] call, kept for `js/core.js` to read.
+    /// The lengths of the three ids at the start of [`INPUT`], set by [`identify_js`].
+    static IDS: Cell<[usize; 3]> = const { Cell::new([0; 3]) };
+    /// The header lines of the last [`headers_js`] call, for `js/core.js` to read. Reused, so a
+    /// request allocates no buffer for them once the first one has grown it.
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
@@ -92,7 +97,9 @@ pub const PROPAGATOR_BITS: [PropagatorType; 4] = [
 /// assert!(lines.starts_with("traceparent\n00-"));
 /// ```
 pub fn headers_for(request: &Request<'_>, identity: &Identity<'_>) -> Option<String> {
-    headers::for_request(request, identity)
+    let mut lines = String::new();
+    headers::write(request, identity, &mut lines);
+    (!lines.is_empty()).then_some(lines)
 }
 
 /// The address of the input buffer ([`INPUT_BYTES`] long), where the JavaScript side writes the
@@ -117,53 +124,68 @@ pub fn output() -> usize {
     OUTPUT.with(|output| output.borrow().as_ptr() as usize)
 }
 
-/// [`headers_for`] for `js/core.js`. The input holds, back to back, the session id, the user
-/// id, the account id and the app's `baggage` header, `session`, `user`, `account` and
-/// `app_baggage` bytes long (0 for an id not set, -1 for no header). Returns the length of the
-/// header lines at [`output`], 0 when there is nothing to add.
+/// For `js/core.js`: the ids at the start of the input are `session`, `user` and `account`
+/// bytes long (0 for an id not set: an id is never empty).
 #[doc(hidden)]
-#[allow(
-    clippy::too_many_arguments,
-    reason = "numbers are the whole interface; see the crate docs"
-)]
+#[wasm_bindgen(js_name = identify)]
+pub fn identify_js(session: usize, user: usize, account: usize) {
+    IDS.set([session, user, account]);
+}
+
+/// Bits of `flags` in [`headers_js`], above the four propagator bits ([`PROPAGATOR_BITS`]), as
+/// `js/core.js` sets them: [`Request::sampled`], [`Request::trace`], [`Request::baggage`].
+const SAMPLED: u32 = 1 << 4;
+const TRACE: u32 = 1 << 5;
+const BAGGAGE: u32 = 1 << 6;
+
+/// [`headers_for`] for `js/core.js`: `flags` are the propagator bits and the bits above;
+/// `app_baggage` is the length of the app's `baggage` header, right after the ids in the input,
+/// or -1 when it set none. Returns the length of the header lines at [`output`], 0 when there is
+/// nothing to add.
+///
+/// Two numbers, not a parameter each: every argument costs a conversion in the JavaScript to
+/// WebAssembly call, and this call is made for every traced request.
+#[doc(hidden)]
 #[wasm_bindgen(js_name = headersFor)]
-pub fn headers_js(
-    propagators: u32,
-    sampled: bool,
-    trace: bool,
-    baggage: bool,
-    session: usize,
-    user: usize,
-    account: usize,
-    app_baggage: i32,
-) -> usize {
-    let lines = INPUT.with(|input| {
-        let input = input.try_borrow().ok()?;
-        // One UTF-8 check for all four parts; a part that does not end on a character boundary
-        // is absent (the JavaScript side writes each as whole UTF-8).
-        let header_len = usize::try_from(app_baggage).unwrap_or(0);
-        let end = session + user + account + header_len;
-        let text = core::str::from_utf8(input.get(..end)?).ok()?;
-        let part =
-            |start: usize, len: usize| text.get(start..start + len).filter(|s| !s.is_empty());
-        let identity = Identity {
-            session_id: part(0, session)?,
-            user_id: part(session, user),
-            account_id: part(session + user, account),
-        };
-        let request = Request {
-            propagators,
-            sampled,
-            trace,
-            baggage,
-            app_baggage: (app_baggage >= 0)
-                .then(|| part(session + user + account, header_len).unwrap_or("")),
-        };
-        headers_for(&request, &identity)
-    });
+pub fn headers_js(flags: u32, app_baggage: i32) -> usize {
     OUTPUT.with(|output| {
-        let mut output = output.borrow_mut();
-        *output = lines.unwrap_or_default();
+        let Ok(mut output) = output.try_borrow_mut() else {
+            return 0;
+        };
+        output.clear();
+        INPUT.with(|input| {
+            let Ok(input) = input.try_borrow() else {
+                return;
+            };
+            let [session, user, account] = IDS.get();
+            let ids_end = session + user + account;
+            let header_len = usize::try_from(app_baggage).unwrap_or(0);
+            // One UTF-8 check for all the text; a part that does not end on a character
+            // boundary is absent (the JavaScript side writes each as whole UTF-8).
+            let Some(text) = input
+                .get(..ids_end + header_len)
+                .and_then(|bytes| core::str::from_utf8(bytes).ok())
+            else {
+                return;
+            };
+            let part = |start: usize, len: usize| text.get(start..start + len);
+            let Some(session_id) = part(0, session).filter(|id| !id.is_empty()) else {
+                return;
+            };
+            let identity = Identity {
+                session_id,
+                user_id: part(session, user).filter(|id| !id.is_empty()),
+                account_id: part(session + user, account).filter(|id| !id.is_empty()),
+            };
+            let request = Request {
+                propagators: flags & 0b1111,
+                sampled: flags & SAMPLED != 0,
+                trace: flags & TRACE != 0,
+                baggage: flags & BAGGAGE != 0,
+                app_baggage: (app_baggage >= 0).then(|| part(ids_end, header_len).unwrap_or("")),
+            };
+            headers::write(&request, &identity, &mut output);
+        });
         output.len()
     })
 }

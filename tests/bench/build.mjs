@@ -24,7 +24,7 @@ export const SDKS = [
 export function usertrailMissing() {
   const index = join(root, 'dist/index.js');
   if (!existsSync(index)) return 'dist/index.js does not exist (run scripts/build)';
-  if (!/export\s+(function|const)\s+init\b/.test(readFileSync(index, 'utf8'))) {
+  if (!/^export \{[^}]*\binit\b/m.test(readFileSync(index, 'utf8'))) {
     return 'dist/index.js exports no init() yet (the SDK API has not landed in this build)';
   }
   return null;

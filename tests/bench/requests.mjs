@@ -25,6 +25,7 @@ const PAGE = (entryFile) => `<!doctype html>
   window.BENCH_TRACING_URL = location.origin + '/api';
   window.BENCH_DD_PROXY = location.origin + '/dd-intake';
   const target = location.origin + '/api/bench';
+  const other = location.origin + '/other/bench';
   const stub = (window.benchStub = { calls: 0, other: 0, seen: null });
   const realFetch = window.fetch;
   window.fetch = function fetch(input, init) {
@@ -32,6 +33,10 @@ const PAGE = (entryFile) => `<!doctype html>
     try {
       url = input instanceof Request ? input.url : String(input);
     } catch {}
+    if (url.startsWith(other)) {
+      stub.otherCalls = (stub.otherCalls ?? 0) + 1;
+      return Promise.resolve(new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } }));
+    }
     if (url.startsWith(target)) {
       stub.calls++;
       if (stub.seen === null) stub.seen = [...new Request(input, init).headers];
@@ -42,15 +47,21 @@ const PAGE = (entryFile) => `<!doctype html>
     stub.other++;
     return realFetch.apply(this, arguments);
   };
-  window.runBench = async (n) => {
-    const url = location.origin + '/api/bench';
+  // \`allowed\`: a URL every SDK traces; otherwise one none of them does.
+  window.runBench = async (n, allowed = true) => {
+    const url = allowed ? location.origin + '/api/bench' : location.origin + '/other/bench';
     const init = { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } };
     const t0 = performance.now();
     for (let i = 0; i < n; i++) await benchFetch(url, init);
     return performance.now() - t0;
   };
 </script>
-<script type="module" src="./${entryFile}"></script>
+<script type="module">
+  // Runs once the entry (the SDK, its init and the user) has run: when the app can make its
+  // first instrumented request, in ms after the navigation started.
+  import './${entryFile}';
+  window.benchReadyAt = performance.now();
+</script>
 `;
 
 const median = (xs) => {
@@ -59,9 +70,9 @@ const median = (xs) => {
 };
 
 /** Runs the benchmark; prints and returns `{ name: { perRequestUs: [..], median, headers } }`. */
-export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, rounds = 3 } = {}) {
+export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, rounds = 3, only } = {}) {
   const sdks = [];
-  for (const sdk of SDKS) {
+  for (const sdk of SDKS.filter((s) => !only || only.includes(s.name))) {
     if (sdk.name === 'usertrail' && usertrailMissing()) {
       console.log(`\n(b) usertrail not measured: ${usertrailMissing()}`);
       continue;
@@ -75,7 +86,9 @@ export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, 
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [...CHROMIUM_FLAGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
   });
-  const results = Object.fromEntries(sdks.map((s) => [s.name, { perRequestUs: [], headers: null, other: 0 }]));
+  const results = Object.fromEntries(
+    sdks.map((s) => [s.name, { perRequestUs: [], otherUs: [], readyMs: [], headers: null, other: 0 }]),
+  );
   try {
     for (let round = 0; round < rounds; round++) {
       // Rotate the order so that no SDK always runs first or last.
@@ -92,13 +105,19 @@ export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, 
             throw new Error(`${sdk.name}: the SDK did not start: ${errors.join('; ') || e.message}`);
           });
         await page.waitForTimeout(500); // let the SDK finish starting (Datadog: session, view)
+        const readyMs = await page.evaluate(() => window.benchReadyAt);
         await page.evaluate((n) => window.runBench(n), warmup);
         const ms = await page.evaluate((n) => window.runBench(n), requests);
+        await page.evaluate((n) => window.runBench(n, false), warmup);
+        const otherMs = await page.evaluate((n) => window.runBench(n, false), requests);
         const stub = await page.evaluate(() => window.benchStub);
         if (stub.calls !== warmup + requests) throw new Error(`${sdk.name}: the stub saw ${stub.calls} requests`);
+        if (stub.otherCalls !== warmup + requests) throw new Error(`${sdk.name}: the stub saw ${stub.otherCalls} other requests`);
         if (errors.length) throw new Error(`${sdk.name}: page errors: ${errors.join('; ')}`);
         const r = results[sdk.name];
         r.perRequestUs.push((ms * 1000) / requests);
+        r.otherUs.push((otherMs * 1000) / requests);
+        r.readyMs.push(readyMs);
         r.headers = stub.seen.map(([k]) => k).filter((k) => !['content-type'].includes(k));
         r.other = Math.max(r.other, stub.other);
         await context.close();
@@ -108,25 +127,44 @@ export async function requestBench(outdir, { requests = 20_000, warmup = 1_000, 
     await browser.close();
     await site.close();
   }
-  for (const r of Object.values(results)) r.median = median(r.perRequestUs);
+  for (const r of Object.values(results)) {
+    r.median = median(r.perRequestUs);
+    r.otherMedian = median(r.otherUs);
+    r.readyMedian = median(r.readyMs);
+  }
 
   console.log(`\n(b) per-request cost: ${requests} awaited fetch POSTs after ${warmup} warm-up, stubbed network,`);
   console.log(`    headless Chromium, fresh page per SDK and round, ${rounds} round(s); µs per request\n`);
   const base = results.none?.median ?? 0;
-  const lines = [['SDK', 'median µs/req', 'minus baseline', 'rounds', 'headers the SDK added']];
+  const otherBase = results.none?.otherMedian ?? 0;
+  const readyBase = results.none?.readyMedian ?? 0;
+  const plus = (x, b) => `+${(x - b).toFixed(2)}`;
+  const lines = [
+    ['SDK', 'allowed URL µs', 'over baseline', 'not-allowed URL µs', 'over baseline', 'ready at ms', 'over baseline', 'rounds (allowed)'],
+  ];
   for (const sdk of sdks) {
     const r = results[sdk.name];
+    const isBase = sdk.name === 'none';
     lines.push([
       sdk.label,
       r.median.toFixed(2),
-      sdk.name === 'none' ? '-' : `+${(r.median - base).toFixed(2)}`,
+      isBase ? '-' : plus(r.median, base),
+      r.otherMedian.toFixed(2),
+      isBase ? '-' : plus(r.otherMedian, otherBase),
+      r.readyMedian.toFixed(1),
+      isBase ? '-' : plus(r.readyMedian, readyBase),
       r.perRequestUs.map((x) => x.toFixed(1)).join(' / '),
-      r.headers.length ? r.headers.join(' ') : '(none)',
     ]);
   }
-  printTable(lines, { left: [0, 4] });
+  printTable(lines);
+  console.log('\n"ready at": when the app can make its first instrumented request (the SDK loaded and initialized),');
+  console.log('in ms after the navigation started, median of the rounds. Headers each SDK added to an allowed request:');
+  for (const sdk of sdks) console.log(`  ${sdk.label}: ${results[sdk.name].headers.join(' ') || '(none)'}`);
   if (results.usertrail) {
-    console.log(`\nusertrail minus baseline: ${(results.usertrail.median - base).toFixed(2)} µs per request`);
+    const u = results.usertrail;
+    console.log(`\nusertrail over baseline: +${(u.median - base).toFixed(2)} µs per allowed request, +${(u.otherMedian - otherBase).toFixed(2)} µs per not-allowed one`);
+    const dd = results['datadog-rum'];
+    if (dd) console.log(`Datadog RUM over baseline: +${(dd.median - base).toFixed(2)} µs (usertrail is ${((u.median - base) / (dd.median - base)).toFixed(3)} of it)`);
   }
   console.log('OpenTelemetry: no span exporter configured; its fetch calls run inside context.with(baggage);');
   console.log('most of its cost here is cloning and reading every response body to time the span.');

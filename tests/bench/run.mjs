@@ -1,7 +1,7 @@
 // `npm run bench`: (a) bundle sizes of usertrail next to Datadog RUM and OpenTelemetry web,
 // (b) per-request cost of each in headless Chromium. Numbers are printed, never asserted.
 //
-//   node tests/bench/run.mjs [--size] [--requests] [--count N] [--warmup N] [--rounds N] [--keep]
+//   node tests/bench/run.mjs [--size] [--requests] [--count N] [--warmup N] [--rounds N] [--only a,b] [--keep]
 //
 // With neither --size nor --requests both run. usertrail is measured from dist/: run
 // scripts/build first. Bundles go to a temporary folder, removed unless --keep.
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    // A comma-separated subset of the SDKs (names as in build.mjs, e.g. none,usertrail,datadog-rum).
+    only: { type: 'string' },
   },
 });
 const both = !values.size && !values.requests;
@@ -32,6 +34,7 @@ try {
       requests: Number(values.count),
       warmup: Number(values.warmup),
       rounds: Number(values.rounds),
+      only: values.only?.split(','),
     });
   }
 } finally {
