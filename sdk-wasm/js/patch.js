@@ -4,6 +4,7 @@
 // Fail-open: every step runs inside a `try`/`catch`, and on any failure the request goes out
 // exactly as the app made it (the original arguments), and the SDK warns once.
 import { internalError } from './report.js';
+import { absoluteUrl } from './url.js';
 
 /** A `fetch`-style headers argument read as a record: a plain object without an iterator. */
 function isRecord(value) {
@@ -173,8 +174,8 @@ function trackActivity(global, tracer) {
 export function install(global, tracer) {
   // Resolved as fetch and XHR resolve it: against the document's base URL (`<base href>`), or
   // the worker's location.
-  const absoluteUrl = (url) => new URL(url, global.document?.baseURI ?? global.location?.href).href;
-  patchFetch(global, tracer, absoluteUrl);
-  patchXhr(global, tracer, absoluteUrl);
+  const resolve = (url) => absoluteUrl(url, global.document?.baseURI ?? global.location?.href);
+  patchFetch(global, tracer, resolve);
+  patchXhr(global, tracer, resolve);
   trackActivity(global, tracer);
 }

@@ -12,8 +12,8 @@ export const MAX_DURATION_MS = 4 * 60 * 60 * 1000;
 /** How stale this tab's copy of the stored session may be, and how often activity is written. */
 const SYNC_MS = 1000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MILLIS = /^\d{1,16}$/;
+/** What `encode` writes: a UUID and two times in ms. */
+const STORED = /^id=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})&created=(\d{1,16})&expire=(\d{1,16})$/;
 
 /** An RFC 9562 version 4 UUID from the platform's CSPRNG (`crypto.randomUUID` needs a secure context; this does not). */
 export function uuidV4(bytes = crypto.getRandomValues(new Uint8Array(16))) {
@@ -34,16 +34,8 @@ export function encode(session) {
 
 /** Parses what `encode` wrote; anything else (another version, a user's edit) is no session. */
 export function decode(text) {
-  if (typeof text !== 'string') return undefined;
-  const fields = {};
-  for (const pair of text.split('&')) {
-    const equals = pair.indexOf('=');
-    if (equals < 0) return undefined;
-    fields[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  const { id, created, expire } = fields;
-  if (!UUID.test(id) || !MILLIS.test(created) || !MILLIS.test(expire)) return undefined;
-  return { id, created: Number(created), expire: Number(expire) };
+  const m = STORED.exec(text);
+  return m ? { id: m[1], created: Number(m[2]), expire: Number(m[3]) } : undefined;
 }
 
 /**
