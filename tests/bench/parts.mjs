@@ -100,6 +100,7 @@ const WHAT = {
   'context.js': 'user and account objects',
   'tracer.js': 'per-request decision, debug log',
   'match.js': 'allowedTracingUrls matchers',
+  'url.js': 'request URLs made absolute (a shortcut past new URL)',
   'report.js': 'console output',
   'usertrail.js': 'the bench entry (init, setUser, setAccount)',
 };

@@ -1,4 +1,4 @@
-// `npm run bench`: (a) bundle sizes of usertrail next to Datadog RUM and OpenTelemetry web,
+// `npm run bench`: (a) bundle sizes of usertrail next to Datadog RUM, OpenTelemetry web and Sentry,
 // (b) per-request cost of each in headless Chromium. Numbers are printed, never asserted.
 //
 //   node tests/bench/run.mjs [--size] [--requests] [--count N] [--warmup N] [--rounds N] [--only a,b] [--keep]
