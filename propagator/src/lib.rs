@@ -76,13 +76,15 @@
 //!   be zero when sending). A higher version keeps only those two bits. Version `00` with
 //!   anything after the flags is invalid (the W3C harness checks this).
 //! * `tracestate`: strict, one invalid member invalidates the header (the harness expects it);
-//!   keys accept both the Level 2 `[a-z0-9]…` form and Level 1's `tenant@system` form (tenant
-//!   ≤ 241, system ≤ 14 characters starting with a letter); at most one `@`.
+//!   keys follow Level 2 (`[a-z0-9][a-z0-9_\-*/@]{0,255}`). A key repeated by someone
+//!   upstream is passed on as received (Level 2 §3.5 lets a participant keep or discard such
+//!   duplicates); [`Tracestate::get`] reads the left-most one, and an insert removes them all.
 //! * `baggage`: a `%` not followed by two hex digits is kept literally (it is a
 //!   `baggage-octet`); [`Baggage::get`] returns the last value of a repeated key; limits are
 //!   64 members and 8192 bytes of the canonical form, and the first member that does not fit
-//!   is dropped together with all after it. Received values are passed on as received (still
-//!   encoded); values set by this crate are encoded with upper-case hex, `%20` for space.
+//!   is dropped together with all after it. Member and property values are percent-decoded
+//!   when read; received ones are passed on as received (still encoded), and values set by
+//!   this crate are encoded with upper-case hex, `%20` for space.
 //! * Datadog: `x-datadog-parent-id` is required and must not be zero; a bad priority, origin or
 //!   `x-datadog-tags` is reported and ignored without dropping the context.
 //! * B3: lower-case hex only, all-zero ids rejected; `x-b3-sampled` also takes `true`/`false`.

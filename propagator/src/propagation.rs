@@ -637,10 +637,10 @@ impl<'a> Extracted<'a> {
     /// # Examples
     ///
     /// ```
-    /// let headers = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("tracestate", "foo=1,foo=2")];
+    /// let headers = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), ("tracestate", "foo=1,Foo=2")];
     /// let extracted = usertrail_propagator::extract(&headers[..]);
     /// assert!(extracted.tracestate().is_none());
-    /// assert_eq!(extracted.errors()[0].to_string(), "tracestate: duplicate key");
+    /// assert_eq!(extracted.errors()[0].to_string(), "tracestate: key has an invalid character or shape");
     /// ```
     #[inline]
     pub fn tracestate(&self) -> Option<&Tracestate<'a>> {

@@ -41,8 +41,8 @@ baggage) and prints one JSON object:
               b3multi; sampling_priority and origin are Datadog's (null when unknown).
   tracestate  the normalized tracestate header, or null (absent, invalid, or no valid
               traceparent).
-  baggage     [{key, value, properties: [{key, value}]}], values percent-decoded; property
-              values are null for a bare `;key`.
+  baggage     [{key, value, properties: [{key, value}]}], values and property values
+              percent-decoded; property values are null for a bare `;key`.
   span_tags   the tags a server puts on its entry span: usr.id, account.id, session.id.
   errors      one message per rejected header, dropped baggage member or unreadable line.
 
@@ -220,7 +220,7 @@ fn write_report(json: &mut Json, extracted: &Extracted<'_>, errors: &[String]) {
             json.key("key");
             json.string(key);
             json.key("value");
-            json.optional_string(value);
+            json.optional_string(value.as_deref());
             json.end_object();
         }
         json.end_array();
