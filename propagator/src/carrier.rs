@@ -285,47 +285,31 @@ mod http_impls {
     use alloc::string::String;
     use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-    /// The names this crate writes, as `HeaderName`s built at compile time (no allocation).
-    static KNOWN: [HeaderName; 14] = [
-        HeaderName::from_static(crate::TRACEPARENT),
-        HeaderName::from_static(crate::TRACESTATE),
-        HeaderName::from_static(crate::BAGGAGE),
-        HeaderName::from_static(crate::X_DATADOG_TRACE_ID),
-        HeaderName::from_static(crate::X_DATADOG_PARENT_ID),
-        HeaderName::from_static(crate::X_DATADOG_SAMPLING_PRIORITY),
-        HeaderName::from_static(crate::X_DATADOG_ORIGIN),
-        HeaderName::from_static(crate::X_DATADOG_TAGS),
-        HeaderName::from_static(crate::B3),
-        HeaderName::from_static(crate::X_B3_TRACEID),
-        HeaderName::from_static(crate::X_B3_SPANID),
-        HeaderName::from_static(crate::X_B3_PARENTSPANID),
-        HeaderName::from_static(crate::X_B3_SAMPLED),
-        HeaderName::from_static(crate::X_B3_FLAGS),
-    ];
-
-    /// The prebuilt `HeaderName` for one of this crate's names. Looking up a `&str` makes
-    /// `http` parse and lower-case it first (about half the cost of a lookup); a string
-    /// `match` is a length switch and one comparison.
-    fn known(name: &str) -> Option<&'static HeaderName> {
-        let index = match name {
-            crate::TRACEPARENT => 0,
-            crate::TRACESTATE => 1,
-            crate::BAGGAGE => 2,
-            crate::X_DATADOG_TRACE_ID => 3,
-            crate::X_DATADOG_PARENT_ID => 4,
-            crate::X_DATADOG_SAMPLING_PRIORITY => 5,
-            crate::X_DATADOG_ORIGIN => 6,
-            crate::X_DATADOG_TAGS => 7,
-            crate::B3 => 8,
-            crate::X_B3_TRACEID => 9,
-            crate::X_B3_SPANID => 10,
-            crate::X_B3_PARENTSPANID => 11,
-            crate::X_B3_SAMPLED => 12,
-            crate::X_B3_FLAGS => 13,
-            _ => return None,
+    /// The prebuilt `HeaderName` for one of this crate's names (each built at compile time
+    /// from the table in [`headers`](crate::headers)). Looking up a `&str` makes `http` parse
+    /// and lower-case it first (about half the cost of a lookup); a string `match` is a length
+    /// switch and one comparison.
+    macro_rules! known_header_names {
+        ($(
+            $(#[$group_doc:meta])*
+            $group:ident $(for $propagator:ident)? => [
+                $( $(#[$doc:meta])* $name:ident = $text:literal; )+
+            ]
+        )+) => {
+            fn known(name: &str) -> Option<&'static HeaderName> {
+                match name {
+                    $($(
+                        crate::headers::$name => {
+                            static NAME: HeaderName = HeaderName::from_static(crate::headers::$name);
+                            Some(&NAME)
+                        }
+                    )+)+
+                    _ => None,
+                }
+            }
         };
-        KNOWN.get(index)
     }
+    crate::headers::header_table!(known_header_names);
 
     #[inline]
     fn as_str(value: &HeaderValue) -> Option<&str> {

@@ -15,18 +15,11 @@ use core::str::FromStr;
 use crate::carrier::{self, Extractor, Injector};
 use crate::codec::{self, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, Field, InjectError, ParseError};
+use crate::headers::{
+    X_DATADOG_ORIGIN, X_DATADOG_PARENT_ID, X_DATADOG_SAMPLING_PRIORITY, X_DATADOG_TAGS,
+    X_DATADOG_TRACE_ID,
+};
 use crate::ids::{SpanId, TraceId};
-
-/// Header name `x-datadog-trace-id`: the low 64 bits of the trace id, in decimal.
-pub const X_DATADOG_TRACE_ID: &str = "x-datadog-trace-id";
-/// Header name `x-datadog-parent-id`: the caller's span id, in decimal.
-pub const X_DATADOG_PARENT_ID: &str = "x-datadog-parent-id";
-/// Header name `x-datadog-sampling-priority`: a signed integer (-1, 0, 1, 2).
-pub const X_DATADOG_SAMPLING_PRIORITY: &str = "x-datadog-sampling-priority";
-/// Header name `x-datadog-origin`, e.g. `rum`, `synthetics`.
-pub const X_DATADOG_ORIGIN: &str = "x-datadog-origin";
-/// Header name `x-datadog-tags`: comma-separated `_dd.p.*=value` propagation tags.
-pub const X_DATADOG_TAGS: &str = "x-datadog-tags";
 
 /// Tag carrying the high 64 bits of a 128-bit trace id as 16 lower-case hex digits.
 const TID_TAG: &str = "_dd.p.tid";

@@ -161,6 +161,7 @@ mod codec;
 pub mod cors;
 mod datadog;
 mod error;
+pub mod headers;
 mod identity;
 mod ids;
 mod propagation;
@@ -182,16 +183,15 @@ pub mod tower;
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
-pub use b3::{
-    B3, B3Multi, B3Sampling, B3Single, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,
-    X_B3_TRACEID,
-};
+pub use b3::{B3Multi, B3Sampling, B3Single};
 pub use carrier::{Extractor, Injector};
-pub use datadog::{
-    DatadogContext, DatadogTags, DatadogTracestate, SamplingPriority, X_DATADOG_ORIGIN,
-    X_DATADOG_PARENT_ID, X_DATADOG_SAMPLING_PRIORITY, X_DATADOG_TAGS, X_DATADOG_TRACE_ID,
-};
+pub use datadog::{DatadogContext, DatadogTags, DatadogTracestate, SamplingPriority};
 pub use error::{ExtractError, InjectError, ParseError};
+pub use headers::{
+    B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,
+    X_B3_TRACEID, X_DATADOG_ORIGIN, X_DATADOG_PARENT_ID, X_DATADOG_SAMPLING_PRIORITY,
+    X_DATADOG_TAGS, X_DATADOG_TRACE_ID,
+};
 pub use identity::{
     ACCOUNT_ID_ATTRIBUTE, ACCOUNT_ID_KEY, Identity, SESSION_ID_ATTRIBUTE, SESSION_ID_KEY,
     USER_ID_ATTRIBUTE, USER_ID_KEY,
@@ -201,6 +201,6 @@ pub use propagation::{
     Context, Extracted, NewTrace, PropagatorType, SpanContext, extract, extract_with, inject,
 };
 pub use w3c::{
-    BAGGAGE, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped, TRACEPARENT,
-    TRACESTATE, TRACESTATE_MAX_MEMBERS, Traceparent, Tracestate,
+    BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped,
+    TRACESTATE_MAX_MEMBERS, Traceparent, Tracestate,
 };

@@ -9,16 +9,16 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
-use crate::b3::{B3, B3Multi, B3Sampling, B3Single};
+use crate::b3::{B3Multi, B3Sampling, B3Single};
 use crate::carrier::{self, Extractor, Injector};
 use crate::datadog::{
     self, DD_TRACESTATE_KEY, DatadogContext, DatadogTracestate, SamplingPriority,
-    X_DATADOG_TRACE_ID,
 };
 use crate::error::{ErrorKind, ExtractError, InjectError, ParseError};
+use crate::headers::{B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_DATADOG_TRACE_ID};
 use crate::identity::Identity;
 use crate::ids::{SpanId, TraceFlags, TraceId};
-use crate::w3c::{BAGGAGE, Baggage, TRACEPARENT, TRACESTATE, Traceparent, Tracestate};
+use crate::w3c::{Baggage, Traceparent, Tracestate};
 
 /// Problems listed one by one in [`Extracted::errors`]; the rest are counted in one last
 /// entry, so hostile input cannot make the list grow without bound.

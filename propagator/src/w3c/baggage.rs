@@ -17,9 +17,7 @@ use core::str::FromStr;
 use crate::carrier::{self, Injector};
 use crate::codec::{self, is_baggage_octet, is_token, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, InjectError, ParseError};
-
-/// Header name `baggage`.
-pub const BAGGAGE: &str = "baggage";
+use crate::headers::BAGGAGE;
 
 /// Members kept: a platform MUST propagate at least 64 (W3C Baggage §Limits,
 /// <https://www.w3.org/TR/baggage/#limits>); this is also Datadog's `DD_TRACE_BAGGAGE_MAX_ITEMS`.

@@ -14,9 +14,6 @@ use core::str::FromStr;
 use crate::codec;
 use crate::error::{ErrorKind, ParseError};
 
-/// Header name `tracestate`.
-pub const TRACESTATE: &str = "tracestate";
-
 /// At most 32 list members (Level 2 §3.3.1.1 "list").
 ///
 /// # Examples
