@@ -13,7 +13,7 @@
 
 use alloc::vec::Vec;
 
-use crate::propagation::PropagatorType;
+use crate::propagator_type::PropagatorType;
 
 /// `tracecontext`: `traceparent`, `tracestate` (from [`headers`](crate::headers)).
 ///

@@ -19,7 +19,7 @@
 //! assert!(!headers::ALL.contains(&"x-request-id"));
 //! ```
 
-use crate::propagation::PropagatorType;
+use crate::propagator_type::PropagatorType;
 
 /// The table: groups of names, each with the [`PropagatorType`] that sends it (`baggage` goes
 /// with any of them). `$callback` is a macro that receives the whole table; this module

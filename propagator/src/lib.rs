@@ -165,6 +165,9 @@ pub mod headers;
 mod identity;
 mod ids;
 mod propagation;
+mod propagator_type;
+mod sampling_priority;
+mod span_context;
 mod w3c;
 
 #[cfg(feature = "axum")]
@@ -185,7 +188,7 @@ pub mod tracing;
 
 pub use b3::{B3Multi, B3Sampling, B3Single};
 pub use carrier::{Extractor, Injector};
-pub use datadog::{DatadogContext, DatadogTags, DatadogTracestate, SamplingPriority};
+pub use datadog::{DatadogContext, DatadogTags, DatadogTracestate};
 pub use error::{ExtractError, InjectError, ParseError};
 pub use headers::{
     B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,
@@ -197,9 +200,10 @@ pub use identity::{
     USER_ID_ATTRIBUTE, USER_ID_KEY,
 };
 pub use ids::{SpanId, TraceFlags, TraceId};
-pub use propagation::{
-    Context, Extracted, NewTrace, PropagatorType, SpanContext, extract, extract_with, inject,
-};
+pub use propagation::{Context, Extracted, NewTrace, extract, extract_with, inject};
+pub use propagator_type::PropagatorType;
+pub use sampling_priority::SamplingPriority;
+pub use span_context::SpanContext;
 pub use w3c::{
     BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped,
     TRACESTATE_MAX_MEMBERS, Traceparent, Tracestate,
