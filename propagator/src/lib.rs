@@ -107,7 +107,7 @@
 //! - `std` (default): `Extractor`/`Injector` for `std::collections::HashMap`. Errors implement
 //!   `core::error::Error` with or without it.
 //! - `http`: `Extractor`/`Injector` for `http::HeaderMap` (implies `std`).
-//! - `cli`: builds the `usertrail` binary (no extra dependency): `usertrail decode` reads
+//! - `cli`: builds the `usertrail` binary (adds `serde`, `serde_json`): `usertrail decode` reads
 //!   request header lines on stdin and prints, as JSON, what a server extracts from them
 //!   (trace, `tracestate`, baggage, span tags, every rejected header). Install it with
 //!   `cargo install --path propagator --features cli`.

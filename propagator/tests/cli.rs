@@ -200,3 +200,18 @@ fn help_and_usage() {
         assert!(text.contains("usage: usertrail decode"), "{text}");
     }
 }
+
+#[test]
+fn output_is_json_that_reads_back_to_the_decoded_values() {
+    // Control characters, quotes, backslashes and non-ASCII in values: whatever the bytes,
+    // a JSON reader gets the decoded strings back.
+    let json = decode(
+        "baggage: k=%01%08%0C%22%5C%C3%A9%7F;p=%0A\nx-datadog-trace-id: 1\nx-datadog-parent-id: 2\nx-datadog-origin: a\"b\\c\n",
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(value["baggage"][0]["value"], "\u{1}\u{8}\u{c}\"\\é\u{7f}");
+    assert_eq!(value["baggage"][0]["properties"][0]["value"], "\n");
+    assert_eq!(value["trace"]["origin"], "a\"b\\c");
+    assert_eq!(value["trace"]["sampling_priority"], serde_json::Value::Null);
+    assert_eq!(value["span_tags"], serde_json::json!({}));
+}
