@@ -24,7 +24,19 @@ fn check(baggage: &Baggage<'_>) {
         let last = baggage.iter().filter(|m| m.key() == member.key()).last();
         assert_eq!(baggage.get(member.key()), last.map(|m| m.value()));
         assert!(baggage.contains_key(member.key()));
-        let _ = member.properties().count();
+        // Decoded property values, like member values, are what `set_with_properties` encodes.
+        let properties: Vec<_> = member.properties().collect();
+        assert_eq!(properties.len(), member.raw_properties().count());
+        let as_str: Vec<(&str, Option<&str>)> =
+            properties.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let mut rebuilt = Baggage::new();
+        if rebuilt
+            .set_with_properties(member.key(), &member.value(), &as_str)
+            .is_ok()
+        {
+            let again = rebuilt.iter().next().expect("one member");
+            assert!(again.properties().eq(properties.iter().cloned()));
+        }
     }
     let identity = Identity::from_baggage(baggage);
     for (key, value) in identity.baggage_members() {

@@ -2,26 +2,10 @@
 //! propagator reads, so the fuzzer spends its time on values.
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
+use usertrail_propagator::headers;
 
-/// Every header name the propagator reads, in varied case, plus one it ignores.
-pub const NAMES: [&str; 16] = [
-    "traceparent",
-    "tracestate",
-    "baggage",
-    "x-datadog-trace-id",
-    "x-datadog-parent-id",
-    "x-datadog-sampling-priority",
-    "x-datadog-origin",
-    "x-datadog-tags",
-    "b3",
-    "x-b3-traceid",
-    "x-b3-spanid",
-    "x-b3-parentspanid",
-    "x-b3-sampled",
-    "x-b3-flags",
-    "TraceParent",
-    "x-other",
-];
+/// Names the propagator does not have in its table: one in another case, one it ignores.
+const OTHER_NAMES: [&str; 2] = ["TraceParent", "x-other"];
 
 /// One header line.
 #[derive(Arbitrary, Debug)]
@@ -33,10 +17,13 @@ pub struct Header {
 }
 
 impl Header {
-    /// The header name: a known one most of the time.
+    /// The header name: one the propagator reads (its table, `headers::ALL`) most of the time.
     pub fn name(&self) -> &str {
-        NAMES
-            .get(usize::from(self.name) % 20)
+        let known = headers::ALL.len() + OTHER_NAMES.len();
+        let i = usize::from(self.name) % (known + 4);
+        headers::ALL
+            .get(i)
+            .or_else(|| OTHER_NAMES.get(i.wrapping_sub(headers::ALL.len())))
             .copied()
             .unwrap_or(&self.other_name)
     }

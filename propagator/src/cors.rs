@@ -13,16 +13,16 @@
 
 use alloc::vec::Vec;
 
-use crate::propagation::PropagatorType;
+use crate::propagator_type::PropagatorType;
 
-/// `tracecontext`: `traceparent`, `tracestate`.
+/// `tracecontext`: `traceparent`, `tracestate` (from [`headers`](crate::headers)).
 ///
 /// # Examples
 ///
 /// ```
 /// assert_eq!(usertrail_propagator::cors::TRACECONTEXT_HEADERS, ["traceparent", "tracestate"]);
 /// ```
-pub const TRACECONTEXT_HEADERS: &[&str] = &[crate::TRACEPARENT, crate::TRACESTATE];
+pub const TRACECONTEXT_HEADERS: &[&str] = crate::headers::TRACECONTEXT_HEADERS;
 
 /// `datadog`: the `x-datadog-*` headers Datadog's browser SDK and this crate write.
 ///
@@ -32,13 +32,7 @@ pub const TRACECONTEXT_HEADERS: &[&str] = &[crate::TRACEPARENT, crate::TRACESTAT
 /// assert!(usertrail_propagator::cors::DATADOG_HEADERS.contains(&"x-datadog-origin"));
 /// assert!(!usertrail_propagator::cors::DATADOG_HEADERS.contains(&"traceparent"));
 /// ```
-pub const DATADOG_HEADERS: &[&str] = &[
-    crate::X_DATADOG_TRACE_ID,
-    crate::X_DATADOG_PARENT_ID,
-    crate::X_DATADOG_SAMPLING_PRIORITY,
-    crate::X_DATADOG_ORIGIN,
-    crate::X_DATADOG_TAGS,
-];
+pub const DATADOG_HEADERS: &[&str] = crate::headers::DATADOG_HEADERS;
 
 /// `b3` (single header): `b3`.
 ///
@@ -47,7 +41,7 @@ pub const DATADOG_HEADERS: &[&str] = &[
 /// ```
 /// assert_eq!(usertrail_propagator::cors::B3_HEADERS, ["b3"]);
 /// ```
-pub const B3_HEADERS: &[&str] = &[crate::B3];
+pub const B3_HEADERS: &[&str] = crate::headers::B3_HEADERS;
 
 /// `b3multi`: the `x-b3-*` headers.
 ///
@@ -57,13 +51,7 @@ pub const B3_HEADERS: &[&str] = &[crate::B3];
 /// assert!(usertrail_propagator::cors::B3MULTI_HEADERS.contains(&"x-b3-traceid"));
 /// assert_eq!(usertrail_propagator::cors::B3MULTI_HEADERS.len(), 5);
 /// ```
-pub const B3MULTI_HEADERS: &[&str] = &[
-    crate::X_B3_TRACEID,
-    crate::X_B3_SPANID,
-    crate::X_B3_PARENTSPANID,
-    crate::X_B3_SAMPLED,
-    crate::X_B3_FLAGS,
-];
+pub const B3MULTI_HEADERS: &[&str] = crate::headers::B3MULTI_HEADERS;
 
 /// `baggage`: sent with every propagator type once an id is known.
 ///
@@ -72,9 +60,10 @@ pub const B3MULTI_HEADERS: &[&str] = &[
 /// ```
 /// assert_eq!(usertrail_propagator::cors::BAGGAGE_HEADERS, ["baggage"]);
 /// ```
-pub const BAGGAGE_HEADERS: &[&str] = &[crate::BAGGAGE];
+pub const BAGGAGE_HEADERS: &[&str] = crate::headers::BAGGAGE_HEADERS;
 
-/// The headers of one propagator type (without `baggage`).
+/// The headers of one propagator type (without `baggage`):
+/// [`PropagatorType::header_names`].
 ///
 /// # Examples
 ///
@@ -84,13 +73,9 @@ pub const BAGGAGE_HEADERS: &[&str] = &[crate::BAGGAGE];
 /// assert_eq!(cors::headers_of(PropagatorType::TraceContext), cors::TRACECONTEXT_HEADERS);
 /// assert_ne!(cors::headers_of(PropagatorType::B3), cors::headers_of(PropagatorType::B3Multi));
 /// ```
+#[inline]
 pub const fn headers_of(propagator: PropagatorType) -> &'static [&'static str] {
-    match propagator {
-        PropagatorType::TraceContext => TRACECONTEXT_HEADERS,
-        PropagatorType::Datadog => DATADOG_HEADERS,
-        PropagatorType::B3 => B3_HEADERS,
-        PropagatorType::B3Multi => B3MULTI_HEADERS,
-    }
+    propagator.header_names()
 }
 
 /// Every header to allow for `propagators`, then `baggage`; no duplicates, lower case.
@@ -107,15 +92,15 @@ pub const fn headers_of(propagator: PropagatorType) -> &'static [&'static str] {
 /// assert_eq!(allow.join(", "), "traceparent, tracestate, baggage");
 /// ```
 pub fn cors_allow_headers(propagators: &[PropagatorType]) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::with_capacity(13);
+    let mut out: Vec<&'static str> = Vec::with_capacity(crate::headers::ALL.len());
     for &p in propagators {
-        for &name in headers_of(p) {
+        for &name in p.header_names() {
             if !out.contains(&name) {
                 out.push(name);
             }
         }
     }
-    out.push(crate::BAGGAGE);
+    out.extend_from_slice(BAGGAGE_HEADERS);
     out
 }
 

@@ -49,7 +49,6 @@ pub(crate) enum ErrorKind {
     TrailingData,
     // tracestate
     TooManyMembers,
-    DuplicateKey,
     MissingEquals,
     KeyInvalid,
     KeyTooLong,
@@ -98,7 +97,6 @@ impl fmt::Display for ErrorKind {
             ErrorKind::VersionFf => "version ff is invalid",
             ErrorKind::TrailingData => "version 00 has data after trace-flags",
             ErrorKind::TooManyMembers => "more than 32 list members",
-            ErrorKind::DuplicateKey => "duplicate key",
             ErrorKind::MissingEquals => "list member has no '='",
             ErrorKind::KeyInvalid => "key has an invalid character or shape",
             ErrorKind::KeyTooLong => "key is longer than allowed",

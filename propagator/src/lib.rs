@@ -76,13 +76,15 @@
 //!   be zero when sending). A higher version keeps only those two bits. Version `00` with
 //!   anything after the flags is invalid (the W3C harness checks this).
 //! * `tracestate`: strict, one invalid member invalidates the header (the harness expects it);
-//!   keys accept both the Level 2 `[a-z0-9]…` form and Level 1's `tenant@system` form (tenant
-//!   ≤ 241, system ≤ 14 characters starting with a letter); at most one `@`.
+//!   keys follow Level 2 (`[a-z0-9][a-z0-9_\-*/@]{0,255}`). A key repeated by someone
+//!   upstream is passed on as received (Level 2 §3.5 lets a participant keep or discard such
+//!   duplicates); [`Tracestate::get`] reads the left-most one, and an insert removes them all.
 //! * `baggage`: a `%` not followed by two hex digits is kept literally (it is a
 //!   `baggage-octet`); [`Baggage::get`] returns the last value of a repeated key; limits are
 //!   64 members and 8192 bytes of the canonical form, and the first member that does not fit
-//!   is dropped together with all after it. Received values are passed on as received (still
-//!   encoded); values set by this crate are encoded with upper-case hex, `%20` for space.
+//!   is dropped together with all after it. Member and property values are percent-decoded
+//!   when read; received ones are passed on as received (still encoded), and values set by
+//!   this crate are encoded with upper-case hex, `%20` for space.
 //! * Datadog: `x-datadog-parent-id` is required and must not be zero; a bad priority, origin or
 //!   `x-datadog-tags` is reported and ignored without dropping the context.
 //! * B3: lower-case hex only, all-zero ids rejected; `x-b3-sampled` also takes `true`/`false`.
@@ -105,7 +107,7 @@
 //! - `std` (default): `Extractor`/`Injector` for `std::collections::HashMap`. Errors implement
 //!   `core::error::Error` with or without it.
 //! - `http`: `Extractor`/`Injector` for `http::HeaderMap` (implies `std`).
-//! - `cli`: builds the `usertrail` binary (no extra dependency): `usertrail decode` reads
+//! - `cli`: builds the `usertrail` binary (adds `serde`, `serde_json`): `usertrail decode` reads
 //!   request header lines on stdin and prints, as JSON, what a server extracts from them
 //!   (trace, `tracestate`, baggage, span tags, every rejected header). Install it with
 //!   `cargo install --path propagator --features cli`.
@@ -159,9 +161,13 @@ mod codec;
 pub mod cors;
 mod datadog;
 mod error;
+pub mod headers;
 mod identity;
 mod ids;
 mod propagation;
+mod propagator_type;
+mod sampling_priority;
+mod span_context;
 mod w3c;
 
 #[cfg(feature = "axum")]
@@ -180,25 +186,25 @@ pub mod tower;
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
-pub use b3::{
-    B3, B3Multi, B3Sampling, B3Single, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,
-    X_B3_TRACEID,
-};
+pub use b3::{B3Multi, B3Sampling, B3Single};
 pub use carrier::{Extractor, Injector};
-pub use datadog::{
-    DatadogContext, DatadogTags, DatadogTracestate, SamplingPriority, X_DATADOG_ORIGIN,
-    X_DATADOG_PARENT_ID, X_DATADOG_SAMPLING_PRIORITY, X_DATADOG_TAGS, X_DATADOG_TRACE_ID,
-};
+pub use datadog::{DatadogContext, DatadogTags, DatadogTracestate};
 pub use error::{ExtractError, InjectError, ParseError};
+pub use headers::{
+    B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID,
+    X_B3_TRACEID, X_DATADOG_ORIGIN, X_DATADOG_PARENT_ID, X_DATADOG_SAMPLING_PRIORITY,
+    X_DATADOG_TAGS, X_DATADOG_TRACE_ID,
+};
 pub use identity::{
     ACCOUNT_ID_ATTRIBUTE, ACCOUNT_ID_KEY, Identity, SESSION_ID_ATTRIBUTE, SESSION_ID_KEY,
     USER_ID_ATTRIBUTE, USER_ID_KEY,
 };
 pub use ids::{SpanId, TraceFlags, TraceId};
-pub use propagation::{
-    Context, Extracted, NewTrace, PropagatorType, SpanContext, extract, extract_with, inject,
-};
+pub use propagation::{Context, Extracted, NewTrace, extract, extract_with, inject};
+pub use propagator_type::PropagatorType;
+pub use sampling_priority::SamplingPriority;
+pub use span_context::SpanContext;
 pub use w3c::{
-    BAGGAGE, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped, TRACEPARENT,
-    TRACESTATE, TRACESTATE_MAX_MEMBERS, Traceparent, Tracestate,
+    BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped,
+    TRACESTATE_MAX_MEMBERS, Traceparent, Tracestate,
 };

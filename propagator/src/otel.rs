@@ -261,7 +261,7 @@ impl TextMapPropagator for UsertrailPropagator {
                 .iter()
                 .map(|member| {
                     let mut metadata = String::new();
-                    for (i, (key, value)) in member.properties().enumerate() {
+                    for (i, (key, value)) in member.raw_properties().enumerate() {
                         if i > 0 {
                             metadata.push(';');
                         }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use usertrail_propagator::{BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, extract};
 
 type Props<'a> = Vec<(&'a str, Option<&'a str>)>;
+type DecodedProps<'a> = Vec<(&'a str, Option<Cow<'a, str>>)>;
 
 /// (input, members as (key, decoded value, properties), reason)
 type ValidRow = (
@@ -40,6 +41,9 @@ fn valid() -> Vec<ValidRow> {
         ("a=%FF%FE", vec![("a", "\u{FFFD}\u{FFFD}", vec![])], "§value: invalid UTF-8 MUST become U+FFFD"),
         ("a=+", vec![("a", "+", vec![])], "'+' is a baggage-octet meaning '+', not space"),
         ("!#$%&'*+-.^_`|~09AZaz=v", vec![("!#$%&'*+-.^_`|~09AZaz", "v", vec![])], "RFC 7230 §3.2.6 every tchar"),
+        ("k=v;p=%09%20%22", vec![("k", "v", vec![("p", Some("\t \""))])], "§property: a property value is a `value`, URL-encoded like a member's"),
+        ("k=v; p = caf%C3%A9 ;flag", vec![("k", "v", vec![("p", Some("café")), ("flag", None)])], "§property: OWS around a property is not part of it; UTF-8 decoded"),
+        ("k=v;p=%FF;q=100%", vec![("k", "v", vec![("p", Some("\u{FFFD}")), ("q", Some("100%"))])], "property values: invalid UTF-8 becomes U+FFFD, a lone % is kept"),
         ("", vec![], "empty header"),
         (" , ,", vec![], "only empty members"),
     ]
@@ -49,13 +53,16 @@ fn valid() -> Vec<ValidRow> {
 fn spec_valid_vectors() {
     for (input, members, reason) in valid() {
         let baggage = Baggage::parse(input).unwrap_or_else(|e| panic!("{reason}: {e}"));
-        let got: Vec<(&str, Cow<str>, Props<'_>)> = baggage
+        let got: Vec<(&str, Cow<str>, DecodedProps<'_>)> = baggage
             .iter()
             .map(|m| (m.key(), m.value(), m.properties().collect()))
             .collect();
-        let want: Vec<(&str, Cow<str>, Props<'_>)> = members
+        let want: Vec<(&str, Cow<str>, DecodedProps<'_>)> = members
             .into_iter()
-            .map(|(k, v, p)| (k, Cow::Borrowed(v), p))
+            .map(|(k, v, p)| {
+                let p = p.into_iter().map(|(pk, pv)| (pk, pv.map(Cow::Borrowed)));
+                (k, Cow::Borrowed(v), p.collect())
+            })
             .collect();
         assert_eq!(got, want, "{reason}");
         let written = baggage.to_string();
@@ -261,4 +268,67 @@ fn huge_inputs_are_bounded_and_reported_once() {
     assert_eq!(drops, [(65, 1_000_000 - 64)]);
     let percent_at_end = format!("k={}%", "v".repeat(1000));
     assert!(Baggage::parse(&percent_at_end).is_ok());
+}
+
+#[test]
+fn property_values_are_encoded_on_write_and_passed_on_as_received() {
+    // W3C Baggage §property: `property = key OWS "=" OWS value`, the same `value` as a
+    // member's, so what is outside baggage-octet is percent-encoded both ways.
+    let mut baggage = Baggage::new();
+    baggage
+        .set_with_properties(
+            "k",
+            "v",
+            &[("p", Some("\t \"")), ("ttl", Some("1")), ("flag", None)],
+        )
+        .unwrap();
+    assert_eq!(baggage.to_string(), "k=v;p=%09%20%22;ttl=1;flag");
+    let member = baggage.iter().next().unwrap();
+    assert_eq!(
+        member.properties().collect::<Vec<_>>(),
+        [
+            ("p", Some(Cow::Borrowed("\t \""))),
+            ("ttl", Some("1".into())),
+            ("flag", None)
+        ]
+    );
+
+    // Received properties go out as they came, and decode the same.
+    let received = Baggage::parse("k=v;p=%09%20%22").unwrap();
+    assert_eq!(received.to_string(), "k=v;p=%09%20%22");
+    assert_eq!(
+        received
+            .iter()
+            .next()
+            .unwrap()
+            .raw_properties()
+            .collect::<Vec<_>>(),
+        [("p", Some("%09%20%22"))]
+    );
+    assert_eq!(received, baggage_with("k", "v", &[("p", Some("\t \""))]));
+
+    // A property key must be a token; nothing changes on error.
+    let before = baggage.to_string();
+    assert!(
+        baggage
+            .set_with_properties("k", "w", &[("bad key", None)])
+            .is_err()
+    );
+    assert_eq!(baggage.to_string(), before);
+}
+
+fn baggage_with(key: &str, value: &str, properties: &[(&str, Option<&str>)]) -> Baggage<'static> {
+    let mut baggage = Baggage::new();
+    baggage.set_with_properties(key, value, properties).unwrap();
+    baggage
+}
+
+#[test]
+fn extract_decodes_property_values() {
+    let extracted = extract(&[("baggage", "account.id=a1;note=caf%C3%A9%20au%20lait")][..]);
+    let member = extracted.baggage().iter().next().unwrap();
+    assert_eq!(
+        member.properties().next(),
+        Some(("note", Some(Cow::Owned("café au lait".to_owned()))))
+    );
 }

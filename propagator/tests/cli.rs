@@ -121,12 +121,36 @@ fn invalid_headers_are_reported_not_fatal() {
 fn invalid_tracestate_keeps_the_trace() {
     let json = decode(
         "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\n\
-         tracestate: a=1,a=2\n",
+         tracestate: a=1,A=2\n",
     );
     assert!(json.contains(r#""source":"tracecontext""#), "{json}");
     assert!(json.contains(r#""tracestate":null"#), "{json}");
     assert!(
-        json.ends_with(r#""errors":["tracestate: duplicate key"]}"#),
+        json.ends_with(r#""errors":["tracestate: key has an invalid character or shape"]}"#),
+        "{json}"
+    );
+}
+
+#[test]
+fn level2_tracestate_keys_and_duplicates_are_inherited() {
+    // Level 2 §3.3.2.2.1 ('@' is a keychar) and §3.5 (a duplicate from upstream is kept).
+    let json = decode(
+        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\n\
+         tracestate: foo@@bar=1,foo=1\n\
+         tracestate: foo=2\n",
+    );
+    assert!(
+        json.contains(r#""tracestate":"foo@@bar=1,foo=1,foo=2""#),
+        "{json}"
+    );
+    assert!(json.ends_with(r#""errors":[]}"#), "{json}");
+}
+
+#[test]
+fn baggage_property_values_are_decoded() {
+    let json = decode("baggage: k=v;p=%09%20%22\n");
+    assert!(
+        json.contains(r#""properties":[{"key":"p","value":"\t \""}]"#),
         "{json}"
     );
 }
@@ -175,4 +199,19 @@ fn help_and_usage() {
         let text = String::from_utf8(out.stderr).unwrap();
         assert!(text.contains("usage: usertrail decode"), "{text}");
     }
+}
+
+#[test]
+fn output_is_json_that_reads_back_to_the_decoded_values() {
+    // Control characters, quotes, backslashes and non-ASCII in values: whatever the bytes,
+    // a JSON reader gets the decoded strings back.
+    let json = decode(
+        "baggage: k=%01%08%0C%22%5C%C3%A9%7F;p=%0A\nx-datadog-trace-id: 1\nx-datadog-parent-id: 2\nx-datadog-origin: a\"b\\c\n",
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    assert_eq!(value["baggage"][0]["value"], "\u{1}\u{8}\u{c}\"\\é\u{7f}");
+    assert_eq!(value["baggage"][0]["properties"][0]["value"], "\n");
+    assert_eq!(value["trace"]["origin"], "a\"b\\c");
+    assert_eq!(value["trace"]["sampling_priority"], serde_json::Value::Null);
+    assert_eq!(value["span_tags"], serde_json::json!({}));
 }

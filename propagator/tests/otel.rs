@@ -114,7 +114,7 @@ fn otel_inject_then_ours_extract() {
         .unwrap();
     assert_eq!(
         member.properties().collect::<Vec<_>>(),
-        [("ttl", Some("1"))]
+        [("ttl", Some("1".into()))]
     );
 }
 

@@ -2,7 +2,7 @@
 
 use usertrail_propagator::{
     Baggage, Context, Identity, PropagatorType, SamplingPriority, SpanContext, SpanId, TraceFlags,
-    TraceId, Tracestate, extract, extract_with, inject,
+    TraceId, Tracestate, cors, extract, extract_with, headers, inject,
 };
 
 const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -262,24 +262,8 @@ fn never_panics_on_junk_everywhere() {
     let junk = [
         "", " ", ",", "=", "-", "%", "\0", "\r\n", "é", "ffff", "0", "-1", "d", ";;;", "a=b=c",
     ];
-    let names = [
-        "traceparent",
-        "tracestate",
-        "baggage",
-        "x-datadog-trace-id",
-        "x-datadog-parent-id",
-        "x-datadog-sampling-priority",
-        "x-datadog-origin",
-        "x-datadog-tags",
-        "b3",
-        "x-b3-traceid",
-        "x-b3-spanid",
-        "x-b3-parentspanid",
-        "x-b3-sampled",
-        "x-b3-flags",
-    ];
     for value in junk {
-        let headers: Vec<(&str, &str)> = names.iter().map(|n| (*n, value)).collect();
+        let headers: Vec<(&str, &str)> = headers::ALL.iter().map(|n| (*n, value)).collect();
         let extracted = extract(&headers);
         assert!(extracted.errors().len() <= 17);
     }
@@ -525,4 +509,37 @@ fn a_trace_started_here_sends_dd_like_datadogs_browser_sdk() {
     )
     .unwrap();
     assert_eq!(get(&headers, "tracestate"), Some("dd=s:1;o:rum"));
+}
+
+#[test]
+fn every_written_header_is_in_the_table_of_its_type() {
+    // One table of names: what `inject` writes for a type is among that type's names, and the
+    // CORS list for every type is the whole table.
+    let trace_id = TraceId::from_u64_pair(1, 2).unwrap();
+    let sc = SpanContext::new(trace_id, SpanId::new(3).unwrap(), TraceFlags::SAMPLED)
+        .with_sampling_priority(Some(SamplingPriority::USER_KEEP))
+        .with_origin("rum");
+    let mut baggage = Baggage::new();
+    baggage.set("user.id", "u1").unwrap();
+    let cx = Context::new()
+        .with_span_context(sc)
+        .with_tracestate(Some(Tracestate::parse("other=1").unwrap()))
+        .with_baggage(baggage);
+    for p in PropagatorType::EXTRACT_ORDER {
+        let mut out: Vec<(String, String)> = Vec::new();
+        inject(&cx, &[p], &mut out).unwrap();
+        for (name, _) in &out {
+            assert!(
+                p.header_names().contains(&name.as_str()) || name == headers::BAGGAGE,
+                "{p}: {name}"
+            );
+        }
+        let extracted = extract_with(&out, &[p]);
+        assert_eq!(extracted.span_context().unwrap().source(), Some(p));
+    }
+    let mut all = cors::cors_allow_headers(&PropagatorType::EXTRACT_ORDER);
+    let mut table = headers::ALL.to_vec();
+    all.sort_unstable();
+    table.sort_unstable();
+    assert_eq!(all, table);
 }

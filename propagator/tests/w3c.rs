@@ -209,7 +209,7 @@ async fn accepts_a_future_version() {
 }
 
 #[tokio::test]
-async fn drops_an_invalid_tracestate_whole() {
+async fn drops_an_invalid_tracestate_whole_and_passes_a_valid_one_on() {
     let h = harness().await;
     let traceparent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
     let long_value = "v".repeat(257);
@@ -218,12 +218,11 @@ async fn drops_an_invalid_tracestate_whole() {
         .collect::<Vec<_>>()
         .join(",");
     let invalid = [
-        "foo=1,foo=2".to_owned(),    // duplicate key
         "foo=1,bar".to_owned(),      // member without '='
         "foo=1,Bar=2".to_owned(),    // upper-case key
         format!("foo={long_value}"), // value too long
         thirty_three,                // over 32 members
-        "foo=1,b@r@z=2".to_owned(),  // two '@'
+        "foo=1,@bar=2".to_owned(),   // a key starting with '@'
     ];
     for tracestate in &invalid {
         let got = h
@@ -253,6 +252,16 @@ async fn drops_an_invalid_tracestate_whole() {
         (
             vec![("tracestate", "tenant@vendor=x, foo=1 ,")],
             "tenant@vendor=x,foo=1".to_owned(),
+        ),
+        // Level 2 §3.3.2.2.1: '@' is a keychar, any number of times.
+        (
+            vec![("tracestate", "foo=1,b@r@z=2,q@=3")],
+            "foo=1,b@r@z=2,q@=3".to_owned(),
+        ),
+        // Level 2 §3.5: a duplicate added upstream is inherited as it came.
+        (
+            vec![("tracestate", "foo=1"), ("tracestate", "foo=2")],
+            "foo=1,foo=2".to_owned(),
         ),
     ] {
         let mut all = vec![("traceparent", traceparent.as_str())];

@@ -7,8 +7,8 @@
 mod multi;
 mod single;
 
-pub use multi::{B3Multi, X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID, X_B3_TRACEID};
-pub use single::{B3, B3Single};
+pub use multi::B3Multi;
+pub use single::B3Single;
 
 use crate::codec;
 use crate::error::{ErrorKind, Field};

@@ -7,18 +7,8 @@ use super::{B3Sampling, parse_trace_id, push_trace_id};
 use crate::carrier::{self, Extractor, Injector};
 use crate::codec::trim_ows;
 use crate::error::{ErrorKind, Field, InjectError, ParseError};
+use crate::headers::{X_B3_FLAGS, X_B3_PARENTSPANID, X_B3_SAMPLED, X_B3_SPANID, X_B3_TRACEID};
 use crate::ids::{self, SpanId, TraceId};
-
-/// Header name `x-b3-traceid` (16 or 32 lower-case hex digits).
-pub const X_B3_TRACEID: &str = "x-b3-traceid";
-/// Header name `x-b3-spanid` (16 lower-case hex digits).
-pub const X_B3_SPANID: &str = "x-b3-spanid";
-/// Header name `x-b3-parentspanid` (16 lower-case hex digits).
-pub const X_B3_PARENTSPANID: &str = "x-b3-parentspanid";
-/// Header name `x-b3-sampled` (`1` or `0`; `true`/`false` accepted on read).
-pub const X_B3_SAMPLED: &str = "x-b3-sampled";
-/// Header name `x-b3-flags` (`1` means debug, which implies sampled).
-pub const X_B3_FLAGS: &str = "x-b3-flags";
 
 /// A B3 context carried by the `x-b3-*` headers.
 ///

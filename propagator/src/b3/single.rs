@@ -10,9 +10,6 @@ use crate::codec;
 use crate::error::{ErrorKind, Field, ParseError};
 use crate::ids::{self, SpanId, TraceId};
 
-/// Header name `b3`.
-pub const B3: &str = "b3";
-
 /// A single `b3` header value.
 ///
 /// Either ids (`{trace_id}-{span_id}`, trace id 16 or 32 hex digits, optionally followed by

@@ -10,10 +10,12 @@
 //! printf 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n' | usertrail decode
 //! ```
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
-use usertrail_propagator::{Extracted, extract};
+use serde::Serialize;
+use usertrail_propagator::{Extracted, Identity, PropagatorType, SamplingPriority, extract};
 
 const USAGE: &str = "\
 usage: usertrail decode [--compact]
@@ -41,8 +43,8 @@ baggage) and prints one JSON object:
               b3multi; sampling_priority and origin are Datadog's (null when unknown).
   tracestate  the normalized tracestate header, or null (absent, invalid, or no valid
               traceparent).
-  baggage     [{key, value, properties: [{key, value}]}], values percent-decoded; property
-              values are null for a bare `;key`.
+  baggage     [{key, value, properties: [{key, value}]}], values and property values
+              percent-decoded; property values are null for a bare `;key`.
   span_tags   the tags a server puts on its entry span: usr.id, account.id, session.id.
   errors      one message per rejected header, dropped baggage member or unreadable line.
 
@@ -105,9 +107,18 @@ fn decode(compact: bool) -> ExitCode {
     let (headers, mut errors) = parse_header_lines(&input);
     let extracted = extract(&headers[..]);
     errors.extend(extracted.errors().iter().map(ToString::to_string));
-    let mut json = Json::new(!compact);
-    write_report(&mut json, &extracted, &errors);
-    let mut out = json.finish();
+    let identity = extracted.identity();
+    let report = Report::new(&extracted, &identity, &errors);
+    let written = if compact {
+        serde_json::to_string(&report)
+    } else {
+        serde_json::to_string_pretty(&report)
+    };
+    // Only strings, numbers, booleans and nulls: serializing cannot fail.
+    let Ok(mut out) = written else {
+        eprintln!("usertrail: cannot write the report as JSON");
+        return ExitCode::from(2);
+    };
     out.push('\n');
     if let Err(e) = io::stdout().write_all(out.as_bytes()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -162,203 +173,80 @@ fn parse_header_lines(input: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
     (headers, errors)
 }
 
-fn write_report(json: &mut Json, extracted: &Extracted<'_>, errors: &[String]) {
-    json.begin_object();
-    json.key("trace");
-    match extracted.span_context() {
-        Some(sc) => {
-            json.begin_object();
-            json.key("trace_id");
-            let mut hex = String::new();
-            sc.trace_id().write_to(&mut hex);
-            json.string(&hex);
-            json.key("parent_id");
-            hex.clear();
-            sc.span_id().write_to(&mut hex);
-            json.string(&hex);
-            json.key("sampled");
-            json.raw(if sc.is_sampled() { "true" } else { "false" });
-            json.key("flags");
-            hex.clear();
-            sc.flags().write_to(&mut hex);
-            json.string(&hex);
-            json.key("source");
-            match sc.source() {
-                Some(source) => json.string(source.as_str()),
-                None => json.raw("null"),
-            }
-            json.key("sampling_priority");
-            match sc.sampling_priority() {
-                Some(priority) => json.raw(&priority.get().to_string()),
-                None => json.raw("null"),
-            }
-            json.key("origin");
-            json.optional_string(sc.origin());
-            json.end_object();
-        }
-        None => json.raw("null"),
-    }
-    json.key("tracestate");
-    json.optional_string(
-        extracted
-            .tracestate()
-            .map(|ts| ts.to_header_value())
-            .as_deref(),
-    );
-    json.key("baggage");
-    json.begin_array();
-    for member in extracted.baggage().iter() {
-        json.begin_object();
-        json.key("key");
-        json.string(member.key());
-        json.key("value");
-        json.string(&member.value());
-        json.key("properties");
-        json.begin_array();
-        for (key, value) in member.properties() {
-            json.begin_object();
-            json.key("key");
-            json.string(key);
-            json.key("value");
-            json.optional_string(value);
-            json.end_object();
-        }
-        json.end_array();
-        json.end_object();
-    }
-    json.end_array();
-    json.key("span_tags");
-    json.begin_object();
-    for (tag, value) in extracted.identity().attributes() {
-        json.key(tag);
-        json.string(value);
-    }
-    json.end_object();
-    json.key("errors");
-    json.begin_array();
-    for error in errors {
-        json.string(error);
-    }
-    json.end_array();
-    json.end_object();
+/// The JSON object `decode` prints, fields in this order (serde_json keeps struct order).
+#[derive(Serialize)]
+struct Report<'a> {
+    trace: Option<Trace<'a>>,
+    tracestate: Option<String>,
+    baggage: Vec<Member<'a>>,
+    span_tags: SpanTags<'a>,
+    errors: &'a [String],
 }
 
-/// A minimal JSON writer (objects, arrays, strings, literals), indented or compact; keeps
-/// the binary free of dependencies and the fields in a fixed order.
-struct Json {
-    out: String,
-    pretty: bool,
-    /// One entry per open object/array: has it had a member yet?
-    stack: Vec<bool>,
-    /// The next value follows a key on the same line.
-    after_key: bool,
+#[derive(Serialize)]
+struct Trace<'a> {
+    trace_id: String,
+    parent_id: String,
+    sampled: bool,
+    flags: String,
+    source: Option<&'static str>,
+    sampling_priority: Option<i32>,
+    origin: Option<&'a str>,
 }
 
-impl Json {
-    fn new(pretty: bool) -> Self {
-        Json {
-            out: String::new(),
-            pretty,
-            stack: Vec::new(),
-            after_key: false,
+#[derive(Serialize)]
+struct Member<'a> {
+    key: &'a str,
+    value: Cow<'a, str>,
+    properties: Vec<Property<'a>>,
+}
+
+#[derive(Serialize)]
+struct Property<'a> {
+    key: &'a str,
+    /// `null` for a bare `;key`.
+    value: Option<Cow<'a, str>>,
+}
+
+/// The entry span's tags as one JSON object, in the order the identity mapping gives them.
+struct SpanTags<'a>(Vec<(&'a str, &'a str)>);
+
+impl Serialize for SpanTags<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().copied())
+    }
+}
+
+impl<'a> Report<'a> {
+    fn new(extracted: &'a Extracted<'a>, identity: &'a Identity<'a>, errors: &'a [String]) -> Self {
+        let trace = extracted.span_context().map(|sc| Trace {
+            trace_id: sc.trace_id().to_string(),
+            parent_id: sc.span_id().to_string(),
+            sampled: sc.is_sampled(),
+            flags: sc.flags().to_string(),
+            source: sc.source().map(PropagatorType::as_str),
+            sampling_priority: sc.sampling_priority().map(SamplingPriority::get),
+            origin: sc.origin(),
+        });
+        let baggage = extracted
+            .baggage()
+            .iter()
+            .map(|member| Member {
+                key: member.key(),
+                value: member.value(),
+                properties: member
+                    .properties()
+                    .map(|(key, value)| Property { key, value })
+                    .collect(),
+            })
+            .collect();
+        Report {
+            trace,
+            tracestate: extracted.tracestate().map(|ts| ts.to_header_value()),
+            baggage,
+            span_tags: SpanTags(identity.attributes().collect()),
+            errors,
         }
-    }
-
-    fn newline(&mut self) {
-        if self.pretty {
-            self.out.push('\n');
-            for _ in 0..self.stack.len() {
-                self.out.push_str("  ");
-            }
-        }
-    }
-
-    /// Separator and indentation before a value or key.
-    fn before_item(&mut self) {
-        if std::mem::take(&mut self.after_key) {
-            return;
-        }
-        if let Some(has_items) = self.stack.last_mut() {
-            if std::mem::replace(has_items, true) {
-                self.out.push(',');
-            }
-            self.newline();
-        }
-    }
-
-    fn begin(&mut self, open: char) {
-        self.before_item();
-        self.out.push(open);
-        self.stack.push(false);
-    }
-
-    fn end(&mut self, close: char) {
-        if self.stack.pop() == Some(true) {
-            self.newline();
-        }
-        self.out.push(close);
-    }
-
-    fn begin_object(&mut self) {
-        self.begin('{');
-    }
-
-    fn end_object(&mut self) {
-        self.end('}');
-    }
-
-    fn begin_array(&mut self) {
-        self.begin('[');
-    }
-
-    fn end_array(&mut self) {
-        self.end(']');
-    }
-
-    fn key(&mut self, key: &str) {
-        self.before_item();
-        self.push_string(key);
-        self.out.push_str(if self.pretty { ": " } else { ":" });
-        self.after_key = true;
-    }
-
-    fn raw(&mut self, literal: &str) {
-        self.before_item();
-        self.out.push_str(literal);
-    }
-
-    fn string(&mut self, s: &str) {
-        self.before_item();
-        self.push_string(s);
-    }
-
-    fn optional_string(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.string(s),
-            None => self.raw("null"),
-        }
-    }
-
-    fn push_string(&mut self, s: &str) {
-        self.out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => self.out.push_str("\\\""),
-                '\\' => self.out.push_str("\\\\"),
-                '\n' => self.out.push_str("\\n"),
-                '\r' => self.out.push_str("\\r"),
-                '\t' => self.out.push_str("\\t"),
-                c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                    self.out.push_str(&format!("\\u{:04x}", u32::from(c)));
-                }
-                c => self.out.push(c),
-            }
-        }
-        self.out.push('"');
-    }
-
-    fn finish(self) -> String {
-        self.out
     }
 }
 
@@ -387,33 +275,5 @@ mod tests {
         assert!(errors[0].starts_with("line 4: not a header"));
         assert_eq!(errors[1], "line 7: empty header name");
         assert!(errors[2].starts_with("line 8: not valid UTF-8"));
-    }
-
-    #[test]
-    fn json_writer() {
-        let mut json = Json::new(false);
-        json.begin_object();
-        json.key("a");
-        json.begin_array();
-        json.string("x\"\\\u{1}é");
-        json.raw("null");
-        json.end_array();
-        json.key("b");
-        json.begin_object();
-        json.end_object();
-        json.end_object();
-        assert_eq!(json.finish(), r#"{"a":["x\"\\\u0001é",null],"b":{}}"#);
-
-        let mut json = Json::new(true);
-        json.begin_object();
-        json.key("a");
-        json.begin_array();
-        json.raw("1");
-        json.end_array();
-        json.key("b");
-        json.begin_array();
-        json.end_array();
-        json.end_object();
-        assert_eq!(json.finish(), "{\n  \"a\": [\n    1\n  ],\n  \"b\": []\n}");
     }
 }

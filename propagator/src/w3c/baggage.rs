@@ -17,9 +17,7 @@ use core::str::FromStr;
 use crate::carrier::{self, Injector};
 use crate::codec::{self, is_baggage_octet, is_token, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, InjectError, ParseError};
-
-/// Header name `baggage`.
-pub const BAGGAGE: &str = "baggage";
+use crate::headers::BAGGAGE;
 
 /// Members kept: a platform MUST propagate at least 64 (W3C Baggage §Limits,
 /// <https://www.w3.org/TR/baggage/#limits>); this is also Datadog's `DD_TRACE_BAGGAGE_MAX_ITEMS`.
@@ -54,11 +52,12 @@ pub const BAGGAGE_MAX_BYTES: usize = 8192;
 /// allowed.
 ///
 /// * Keys are RFC 7230 tokens and are not percent-decoded.
-/// * Values are `*baggage-octet`; [`BaggageMember::value`] percent-decodes them (invalid UTF-8
-///   becomes U+FFFD). A `%` not followed by two hex digits is kept literally: it is itself a
+/// * Values are `*baggage-octet`; [`BaggageMember::value`] and [`BaggageMember::properties`]
+///   percent-decode them (invalid UTF-8 becomes U+FFFD). A `%` not followed by two hex digits is kept literally: it is itself a
 ///   `baggage-octet`, so the ABNF allows the member, and dropping user data would be worse.
-/// * [`set`](Self::set) percent-encodes everything outside `baggage-octet`, and `%` (a space is
-///   `%20`). Received values are passed on as received.
+/// * [`set`](Self::set) and [`set_with_properties`](Self::set_with_properties) percent-encode
+///   everything outside `baggage-octet`, and `%` (a space is `%20`), in values and property
+///   values. Received values are passed on as received.
 /// * [`get`](Self::get) returns the **last** value of a repeated key, as OpenTelemetry and the
 ///   Datadog tracers do (they fill a map in header order).
 /// * Limits: up to [`BAGGAGE_MAX_MEMBERS`] members and [`BAGGAGE_MAX_BYTES`] bytes are kept;
@@ -176,7 +175,7 @@ impl fmt::Display for Dropped {
 /// assert_eq!(member.value(), "value 3");
 /// assert_eq!(member.raw_value(), "value%203");
 /// let props: Vec<_> = member.properties().collect();
-/// assert_eq!(props, [("propertyKey", Some("propertyValue")), ("flag", None)]);
+/// assert_eq!(props, [("propertyKey", Some("propertyValue".into())), ("flag", None)]);
 /// # Ok::<(), usertrail_propagator::ParseError>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -277,17 +276,35 @@ impl<'b> BaggageMember<'b> {
     }
 
     /// The properties, OWS-trimmed: `(key, Some(value))` for `;k=v`, `(key, None)` for `;k`.
-    /// Their meaning is opaque to the spec; they are passed on as received.
+    /// Property values are percent-decoded like member values (W3C Baggage §property: a
+    /// property's `value` is the same `value` rule as a member's), borrowing unless they hold an
+    /// escape; keys are tokens and are not decoded. Their meaning is opaque to the spec.
     ///
     /// # Examples
     ///
     /// ```
-    /// let baggage = usertrail_propagator::Baggage::parse("key1=value1;property1;property2")?;
+    /// let baggage = usertrail_propagator::Baggage::parse("key1=value1;property1;p=%09%20%22")?;
     /// let props: Vec<_> = baggage.iter().next().unwrap().properties().collect();
-    /// assert_eq!(props, [("property1", None), ("property2", None)]);
+    /// assert_eq!(props, [("property1", None), ("p", Some("\t \"".into()))]);
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
-    pub fn properties(&self) -> impl Iterator<Item = (&'b str, Option<&'b str>)> + use<'b> {
+    pub fn properties(&self) -> impl Iterator<Item = (&'b str, Option<Cow<'b, str>>)> + use<'b> {
+        self.raw_properties()
+            .map(|(key, value)| (key, value.map(codec::percent_decode)))
+    }
+
+    /// The properties as they appear in the header (OWS-trimmed, values still
+    /// percent-encoded): what is passed on downstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let baggage = usertrail_propagator::Baggage::parse("k=v;p=%09%20%22")?;
+    /// let props: Vec<_> = baggage.iter().next().unwrap().raw_properties().collect();
+    /// assert_eq!(props, [("p", Some("%09%20%22"))]);
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn raw_properties(&self) -> impl Iterator<Item = (&'b str, Option<&'b str>)> + use<'b> {
         self.properties
             .into_iter()
             .flat_map(|p| split_byte(p, b';'))
@@ -298,7 +315,7 @@ impl<'b> BaggageMember<'b> {
         out.push_str(self.key);
         out.push('=');
         out.push_str(self.raw_value);
-        for (key, value) in self.properties() {
+        for (key, value) in self.raw_properties() {
             out.push(';');
             out.push_str(key);
             if let Some(value) = value {
@@ -313,13 +330,13 @@ impl<'b> BaggageMember<'b> {
             + 1
             + self.raw_value.len()
             + self
-                .properties()
+                .raw_properties()
                 .map(|(k, v)| 1 + k.len() + v.map_or(0, |v| 1 + v.len()))
                 .sum::<usize>()
     }
 }
 
-/// Equal when keys, decoded values and properties are equal.
+/// Equal when keys, decoded values and decoded properties are equal.
 impl PartialEq for BaggageMember<'_> {
     fn eq(&self, other: &BaggageMember<'_>) -> bool {
         self.key == other.key
@@ -715,11 +732,50 @@ impl<'a> Baggage<'a> {
     /// assert!(baggage.set("", "x").is_err());
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
+    #[inline]
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParseError> {
+        self.set_with_properties(key, value, &[])
+    }
+
+    /// [`set`](Self::set), with properties: `;key` for `(key, None)`, `;key=value` for
+    /// `(key, Some(value))`. Property values are percent-encoded like the member's value, so
+    /// [`BaggageMember::properties`] gives them back as they were passed here.
+    ///
+    /// # Errors
+    ///
+    /// `key` or a property key is not a token, or the result would go over the limits; the
+    /// baggage is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut baggage = usertrail_propagator::Baggage::new();
+    /// baggage.set_with_properties("k", "v", &[("p", Some("\t \"")), ("flag", None)])?;
+    /// assert_eq!(baggage.to_string(), "k=v;p=%09%20%22;flag");
+    /// let member = baggage.iter().next().unwrap();
+    /// assert_eq!(member.properties().next(), Some(("p", Some("\t \"".into()))));
+    /// assert!(baggage.set_with_properties("k", "v", &[("bad key", None)]).is_err());
+    /// # Ok::<(), usertrail_propagator::ParseError>(())
+    /// ```
+    pub fn set_with_properties(
+        &mut self,
+        key: &str,
+        value: &str,
+        properties: &[(&str, Option<&str>)],
+    ) -> Result<(), ParseError> {
         if !is_token(key) {
             return Err(ErrorKind::KeyNotToken.into());
         }
-        let size = key.len() + 1 + codec::percent_encoded_len(value);
+        if properties.iter().any(|(pkey, _)| !is_token(pkey)) {
+            return Err(ErrorKind::PropertyInvalid.into());
+        }
+        let properties_len: usize = properties
+            .iter()
+            .map(|(pkey, pvalue)| {
+                1 + pkey.len() + pvalue.map_or(0, |v| 1 + codec::percent_encoded_len(v))
+            })
+            .sum();
+        let size = key.len() + 1 + codec::percent_encoded_len(value) + properties_len;
         let (mut len, mut bytes) = (0usize, 0usize);
         for member in self.iter().filter(|m| m.key != key) {
             bytes += usize::from(len > 0) + member.canonical_len();
@@ -740,6 +796,14 @@ impl<'a> Baggage<'a> {
         out.push_str(key);
         out.push('=');
         codec::percent_encode_into(value, &mut out);
+        for (pkey, pvalue) in properties {
+            out.push(';');
+            out.push_str(pkey);
+            if let Some(pvalue) = pvalue {
+                out.push('=');
+                codec::percent_encode_into(pvalue, &mut out);
+            }
+        }
         self.text = Cow::Owned(out);
         self.len = len as u32 + 1;
         self.bytes = bytes as u32;

@@ -4,9 +4,7 @@ mod baggage;
 mod traceparent;
 mod tracestate;
 
-pub use baggage::{
-    BAGGAGE, BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped,
-};
-pub use traceparent::{TRACEPARENT, Traceparent};
+pub use baggage::{BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, Baggage, BaggageMember, Dropped};
+pub use traceparent::Traceparent;
 pub(crate) use tracestate::check_value as check_tracestate_value;
-pub use tracestate::{TRACESTATE, TRACESTATE_MAX_MEMBERS, Tracestate};
+pub use tracestate::{TRACESTATE_MAX_MEMBERS, Tracestate};

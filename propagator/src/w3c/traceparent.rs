@@ -8,9 +8,6 @@ use crate::codec;
 use crate::error::{ErrorKind, Field, ParseError};
 use crate::ids::{self, SpanId, TraceFlags, TraceId};
 
-/// Header name `traceparent`.
-pub const TRACEPARENT: &str = "traceparent";
-
 /// The version this crate writes (Level 2 §3.2.4: "construct the new `traceparent` field
 /// according to the highest version of the specification known to the implementation").
 const VERSION_00: u8 = 0x00;

@@ -1,4 +1,4 @@
-//! `tracestate` (W3C Trace Context Level 2 §3.3).
+//! `tracestate` (W3C Trace Context Level 2 §3.3, <https://www.w3.org/TR/trace-context-2/#tracestate-header>).
 //!
 //! Zero-allocation design: a parsed `Tracestate` is the validated header text itself
 //! (`Cow::Borrowed` from the carrier when it came in one header line) plus a member count.
@@ -14,9 +14,6 @@ use core::str::FromStr;
 use crate::codec;
 use crate::error::{ErrorKind, ParseError};
 
-/// Header name `tracestate`.
-pub const TRACESTATE: &str = "tracestate";
-
 /// At most 32 list members (Level 2 §3.3.1.1 "list").
 ///
 /// # Examples
@@ -30,26 +27,29 @@ pub const TRACESTATE: &str = "tracestate";
 /// ```
 pub const TRACESTATE_MAX_MEMBERS: usize = 32;
 
-/// Keys and values are at most 256 characters (Level 2 §3.3.1.3).
+/// Keys and values are at most 256 characters (Level 2 §3.3.2.2.1 "Key", §3.3.2.2.2 "Value").
 const MAX_KEY_LEN: usize = 256;
 const MAX_VALUE_LEN: usize = 256;
-/// Multi-tenant keys `tenant@system`: tenant at most 241, system at most 14 characters.
-const MAX_TENANT_LEN: usize = 241;
-const MAX_SYSTEM_LEN: usize = 14;
 
-/// A validated W3C `tracestate`: up to 32 `key=value` members, keys unique.
+/// A validated W3C `tracestate`: up to 32 `key=value` members.
 ///
 /// Parsing is strict, as the W3C test harness expects: one bad member (bad key, bad value,
-/// missing `=`), a duplicate key, or a 33rd member makes the whole header invalid. Empty and
-/// whitespace-only members and OWS around members are allowed and skipped (§3.3.1.1).
+/// missing `=`) or a 33rd member makes the whole header invalid. Empty and whitespace-only
+/// members and OWS around members are allowed and skipped (§3.3.2.1 "list").
 ///
-/// Keys: `[a-z0-9][a-z0-9_\-*/]{0,255}`, or the multi-tenant form `tenant@system` with a tenant
-/// of at most 241 characters (same alphabet) and a system id of at most 14 starting with
-/// `[a-z]`. Values: 1 to 256 printable ASCII characters (0x20–0x7e) except `,` and `=`, not
-/// ending in a space; leading spaces belong to the value.
+/// Keys follow Level 2 §3.3.2.2.1: `key = ( lcalpha / DIGIT ) 0*255 ( keychar )` with
+/// `keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`, so `@` may appear anywhere but
+/// first, any number of times. Values: 1 to 256 printable ASCII characters (0x20–0x7e) except
+/// `,` and `=`, not ending in a space; leading spaces belong to the value.
 ///
-/// [`insert`](Self::insert) puts the key at the left, removing an older entry with that key,
-/// and drops members from the right beyond 32 (§3.5 "Mutating the tracestate Field").
+/// A key that appears twice is kept as received, in place: Level 2 §3.5 only forbids a
+/// participant to *add* a duplicate ("Adding a key/value pair MUST NOT result in the same key
+/// being present multiple times"), lets it keep or discard duplicates someone upstream added
+/// (w3c/trace-context#477, #552), and asks it not to delete keys it did not generate.
+/// [`get`](Self::get) returns the left-most value, the most recent position.
+///
+/// [`insert`](Self::insert) puts the key at the left, removing every older entry with that
+/// key, and drops members from the right beyond 32 (§3.5 "Mutating the tracestate Field").
 ///
 /// Writing produces the canonical form (members joined by `,`, no OWS).
 ///
@@ -63,7 +63,8 @@ const MAX_SYSTEM_LEN: usize = 14;
 /// ts.insert("congo", "ucfJifl5GOE")?;
 /// assert_eq!(ts.to_string(), "congo=ucfJifl5GOE,rojo=00f067aa0ba902b7");
 ///
-/// assert!(Tracestate::parse("foo=1,foo=2").is_err());
+/// // A duplicate from upstream is passed on; the left-most value is the current one.
+/// assert_eq!(Tracestate::parse("foo=1,foo=2")?.get("foo"), Some("1"));
 /// assert!(Tracestate::parse("FOO=1").is_err());
 /// # Ok::<(), usertrail_propagator::ParseError>(())
 /// ```
@@ -89,36 +90,23 @@ fn split_member(member: &str) -> (&str, &str) {
 
 #[inline]
 fn is_keychar(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// Key grammar of §3.3.1.3.1, with the multi-tenant `tenant@system` form.
+/// Key grammar of Level 2 §3.3.2.2.1: `( lcalpha / DIGIT ) 0*255 ( keychar )`.
 pub(crate) fn check_key(key: &str) -> Result<(), ErrorKind> {
     let b = key.as_bytes();
     if b.len() > MAX_KEY_LEN {
         return Err(ErrorKind::KeyTooLong);
     }
-    let (tenant, system) = match b.iter().position(|&c| c == b'@') {
-        Some(at) => (&b[..at], Some(&b[at + 1..])),
-        None => (b, None),
-    };
-    let starts_ok = matches!(tenant.first(), Some(b'a'..=b'z' | b'0'..=b'9'));
-    if !starts_ok || !tenant.iter().all(|&c| is_keychar(c)) {
+    let starts_ok = matches!(b.first(), Some(b'a'..=b'z' | b'0'..=b'9'));
+    if !starts_ok || !b.iter().all(|&c| is_keychar(c)) {
         return Err(ErrorKind::KeyInvalid);
-    }
-    if let Some(system) = system {
-        if tenant.len() > MAX_TENANT_LEN || system.len() > MAX_SYSTEM_LEN {
-            return Err(ErrorKind::KeyTooLong);
-        }
-        let starts_ok = matches!(system.first(), Some(b'a'..=b'z'));
-        if !starts_ok || !system.iter().all(|&c| is_keychar(c)) {
-            return Err(ErrorKind::KeyInvalid);
-        }
     }
     Ok(())
 }
 
-/// Value grammar of §3.3.1.3.2: `0*255(chr) nblk-chr`.
+/// Value grammar of Level 2 §3.3.2.2.2: `0*255(chr) nblk-chr`.
 pub(crate) fn check_value(value: &str) -> Result<(), ErrorKind> {
     let b = value.as_bytes();
     match b.last() {
@@ -138,11 +126,10 @@ pub(crate) fn check_value(value: &str) -> Result<(), ErrorKind> {
     }
 }
 
-fn check_member(member: &str) -> Result<&str, ErrorKind> {
+fn check_member(member: &str) -> Result<(), ErrorKind> {
     let (key, value) = codec::split_once_byte(member, b'=').ok_or(ErrorKind::MissingEquals)?;
     check_key(key)?;
-    check_value(value)?;
-    Ok(key)
+    check_value(value)
 }
 
 impl<'a> Tracestate<'a> {
@@ -182,7 +169,7 @@ impl<'a> Tracestate<'a> {
     ///
     /// # Errors
     ///
-    /// Any invalid member, a duplicate key, or more than 32 members.
+    /// Any invalid member, or more than 32 members (a repeated key is not an error).
     ///
     /// # Examples
     ///
@@ -199,18 +186,13 @@ impl<'a> Tracestate<'a> {
     }
 
     pub(crate) fn from_cow(text: Cow<'a, str>) -> Result<Self, ParseError> {
-        let mut keys: [&str; TRACESTATE_MAX_MEMBERS] = [""; TRACESTATE_MAX_MEMBERS];
         let mut len = 0;
         // Stops at the 33rd member: the work is bounded by the input length, never more.
         for member in segments(&text) {
             if len == TRACESTATE_MAX_MEMBERS {
                 return Err(ErrorKind::TooManyMembers.into());
             }
-            let key = check_member(member)?;
-            if keys[..len].contains(&key) {
-                return Err(ErrorKind::DuplicateKey.into());
-            }
-            keys[len] = key;
+            check_member(member)?;
             len += 1;
         }
         Ok(Tracestate {
@@ -219,7 +201,7 @@ impl<'a> Tracestate<'a> {
         })
     }
 
-    /// Number of members.
+    /// Number of members (a repeated key counts each time).
     ///
     /// # Examples
     ///
@@ -245,7 +227,7 @@ impl<'a> Tracestate<'a> {
         self.len == 0
     }
 
-    /// The value of `key`, if present.
+    /// The value of `key`, if present; the left-most one if the key is repeated.
     ///
     /// # Examples
     ///
@@ -322,7 +304,7 @@ impl<'a> Tracestate<'a> {
         Ok(())
     }
 
-    /// Removes `key`; returns whether it was present.
+    /// Removes every member with `key`; returns whether there was one.
     ///
     /// # Examples
     ///
@@ -338,16 +320,18 @@ impl<'a> Tracestate<'a> {
             return false;
         }
         let mut out = String::with_capacity(self.text.len());
+        let mut len = 0;
         for (k, v) in self.iter().filter(|(k, _)| *k != key) {
-            if !out.is_empty() {
+            if len > 0 {
                 out.push(',');
             }
             out.push_str(k);
             out.push('=');
             out.push_str(v);
+            len += 1;
         }
         self.text = Cow::Owned(out);
-        self.len -= 1;
+        self.len = len;
         true
     }
 

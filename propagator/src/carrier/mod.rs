@@ -1,7 +1,8 @@
 //! The seam between header formats and whatever holds headers: two small traits.
 //!
-//! No `http` types here: the core stays dependency-free. `http::HeaderMap` gets impls behind the
-//! `http` feature, `std::collections::HashMap` behind `std`.
+//! No `http` types in this file: the core stays dependency-free. `http::HeaderMap` gets its
+//! impls in `carrier/header_map.rs` behind the `http` feature, `std::collections::HashMap` in
+//! `carrier/hash_map.rs` behind `std`.
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
@@ -254,126 +255,10 @@ impl<T: Injector + ?Sized> Injector for &mut T {
 }
 
 #[cfg(feature = "std")]
-mod std_impls {
-    use super::{Extractor, Injector};
-    use alloc::string::String;
-    use core::borrow::Borrow;
-    use core::hash::{BuildHasher, Hash};
-    use std::collections::HashMap;
-
-    /// Keys must be stored lowercase.
-    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-    impl<K: Borrow<str> + Hash + Eq, V: AsRef<str>, S: BuildHasher> Extractor for HashMap<K, V, S> {
-        #[inline]
-        fn get(&self, name: &str) -> Option<&str> {
-            HashMap::get(self, name).map(AsRef::as_ref)
-        }
-    }
-
-    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-    impl<S: BuildHasher> Injector for HashMap<String, String, S> {
-        #[inline]
-        fn set(&mut self, name: &'static str, value: String) {
-            self.insert(String::from(name), value);
-        }
-    }
-}
+mod hash_map;
 
 #[cfg(feature = "http")]
-mod http_impls {
-    use super::{Extractor, Injector};
-    use alloc::string::String;
-    use http::header::{HeaderMap, HeaderName, HeaderValue};
-
-    /// The names this crate writes, as `HeaderName`s built at compile time (no allocation).
-    static KNOWN: [HeaderName; 14] = [
-        HeaderName::from_static(crate::TRACEPARENT),
-        HeaderName::from_static(crate::TRACESTATE),
-        HeaderName::from_static(crate::BAGGAGE),
-        HeaderName::from_static(crate::X_DATADOG_TRACE_ID),
-        HeaderName::from_static(crate::X_DATADOG_PARENT_ID),
-        HeaderName::from_static(crate::X_DATADOG_SAMPLING_PRIORITY),
-        HeaderName::from_static(crate::X_DATADOG_ORIGIN),
-        HeaderName::from_static(crate::X_DATADOG_TAGS),
-        HeaderName::from_static(crate::B3),
-        HeaderName::from_static(crate::X_B3_TRACEID),
-        HeaderName::from_static(crate::X_B3_SPANID),
-        HeaderName::from_static(crate::X_B3_PARENTSPANID),
-        HeaderName::from_static(crate::X_B3_SAMPLED),
-        HeaderName::from_static(crate::X_B3_FLAGS),
-    ];
-
-    /// The prebuilt `HeaderName` for one of this crate's names. Looking up a `&str` makes
-    /// `http` parse and lower-case it first (about half the cost of a lookup); a string
-    /// `match` is a length switch and one comparison.
-    fn known(name: &str) -> Option<&'static HeaderName> {
-        let index = match name {
-            crate::TRACEPARENT => 0,
-            crate::TRACESTATE => 1,
-            crate::BAGGAGE => 2,
-            crate::X_DATADOG_TRACE_ID => 3,
-            crate::X_DATADOG_PARENT_ID => 4,
-            crate::X_DATADOG_SAMPLING_PRIORITY => 5,
-            crate::X_DATADOG_ORIGIN => 6,
-            crate::X_DATADOG_TAGS => 7,
-            crate::B3 => 8,
-            crate::X_B3_TRACEID => 9,
-            crate::X_B3_SPANID => 10,
-            crate::X_B3_PARENTSPANID => 11,
-            crate::X_B3_SAMPLED => 12,
-            crate::X_B3_FLAGS => 13,
-            _ => return None,
-        };
-        KNOWN.get(index)
-    }
-
-    #[inline]
-    fn as_str(value: &HeaderValue) -> Option<&str> {
-        core::str::from_utf8(value.as_bytes()).ok()
-    }
-
-    /// Values that are not UTF-8 are skipped; values with non-ASCII UTF-8 are passed on and
-    /// rejected (and reported) by the parsers.
-    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    impl Extractor for HeaderMap {
-        #[inline]
-        fn get(&self, name: &str) -> Option<&str> {
-            match known(name) {
-                Some(known) => HeaderMap::get(self, known),
-                None => HeaderMap::get(self, name),
-            }
-            .and_then(as_str)
-        }
-
-        fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
-            let values = match known(name) {
-                Some(known) => HeaderMap::get_all(self, known),
-                None => HeaderMap::get_all(self, name),
-            };
-            for value in values.iter().filter_map(as_str) {
-                each(value);
-            }
-        }
-    }
-
-    /// Skips (does not panic on) names or values `http` rejects.
-    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    impl Injector for HeaderMap {
-        fn set(&mut self, name: &'static str, value: String) {
-            let Ok(value) = HeaderValue::try_from(value) else {
-                return;
-            };
-            let name = match known(name) {
-                Some(known) => known.clone(),
-                None => match HeaderName::from_bytes(name.as_bytes()) {
-                    Ok(name) => name,
-                    Err(_) => return,
-                },
-            };
-            self.insert(name, value);
-        }
-    }
-}
+mod header_map;
 
 #[cfg(test)]
 mod tests {
