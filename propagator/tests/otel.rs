@@ -234,6 +234,13 @@ mod bridge {
             })
     }
 
+    fn typed(span: &SpanData, key: &str) -> Option<Value> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    }
+
     #[tokio::test]
     async fn exported_entry_span_continues_the_browser_trace_with_identity() {
         let exported = Collect::default();
@@ -302,7 +309,12 @@ mod bridge {
         let mut spans = Vec::new();
         for _ in 0..200 {
             spans = exported.0.lock().unwrap().clone();
-            if spans.iter().filter(|s| s.name == "http.request").count() == 2 {
+            if spans
+                .iter()
+                .filter(|s| s.span_kind == opentelemetry::trace::SpanKind::Server)
+                .count()
+                == 2
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -310,7 +322,7 @@ mod bridge {
         let browser_parent = "b7ad6b7169203331";
         let entry = spans
             .iter()
-            .find(|s| s.name == "http.request" && s.parent_span_id.to_string() == browser_parent)
+            .find(|s| s.name == "GET /entry" && s.parent_span_id.to_string() == browser_parent)
             .unwrap_or_else(|| panic!("{spans:#?}"));
         assert_eq!(
             entry.span_context.trace_id().to_string(),
@@ -328,13 +340,40 @@ mod bridge {
         assert_eq!(attribute(entry, "session.id").as_deref(), Some("s1"));
         assert_eq!(attribute(entry, "usr.plan").as_deref(), Some("pro"));
         assert_eq!(attribute(entry, "baggage.tenant").as_deref(), Some("acme"));
+        // The HTTP server conventions, through tracing-opentelemetry.
+        assert_eq!(attribute(entry, "url.scheme").as_deref(), Some("http"));
+        assert_eq!(attribute(entry, "http.route").as_deref(), Some("/entry"));
+        assert_eq!(attribute(entry, "url.path").as_deref(), Some("/entry"));
+        assert_eq!(
+            attribute(entry, "server.address").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert!(
+            matches!(typed(entry, "server.port"), Some(Value::I64(p)) if p > 0),
+            "{:?}",
+            typed(entry, "server.port")
+        );
+        assert!(matches!(
+            typed(entry, "http.response.status_code"),
+            Some(Value::I64(200))
+        ));
+        assert_eq!(attribute(entry, "error"), None);
+        assert_eq!(attribute(entry, "error.type"), None);
 
         // What usertrail recorded and propagated is what OpenTelemetry exported.
         let client = spans
             .iter()
-            .find(|s| s.name == "http.client.request")
+            .find(|s| s.span_kind == opentelemetry::trace::SpanKind::Client)
             .unwrap_or_else(|| panic!("{spans:#?}"));
+        assert_eq!(client.name, "GET");
         assert_eq!(client.parent_span_id, entry.span_context.span_id());
+        assert_eq!(
+            attribute(client, "url.full").as_deref(),
+            Some(format!("{base}/downstream").as_str())
+        );
+        assert!(matches!(typed(client, "server.port"), Some(Value::I64(p)) if p > 0));
+        assert_eq!(attribute(client, "error"), None, "no `error` on success");
+        assert_eq!(attribute(client, "error.type"), None);
         let downstream_tp = seen.lock().unwrap().clone().unwrap();
         assert_eq!(
             downstream_tp,
@@ -345,7 +384,9 @@ mod bridge {
         );
         let downstream = spans
             .iter()
-            .find(|s| s.name == "http.request" && s.parent_span_id == client.span_context.span_id())
+            .find(|s| {
+                s.name == "GET /downstream" && s.parent_span_id == client.span_context.span_id()
+            })
             .unwrap_or_else(|| panic!("{spans:#?}"));
         assert_eq!(attribute(downstream, "usr.id").as_deref(), Some("user_123"));
 

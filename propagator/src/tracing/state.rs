@@ -12,6 +12,7 @@ use ::tracing::Span;
 use ::tracing::field::Empty;
 
 use super::scope;
+use super::semconv::{self, http_span_name};
 use crate::{
     ACCOUNT_ID_ATTRIBUTE, Baggage, Context, Extracted, Extractor, Identity, Injector,
     PropagatorType, SESSION_ID_ATTRIBUTE, SamplingPriority, SpanContext, SpanId, TraceFlags,
@@ -30,6 +31,10 @@ pub const CLIENT_SPAN_NAME: &str = "http.client.request";
 pub const DEFAULT_MAX_TAG_VALUE_LEN: usize = 256;
 /// Default for `PropagateContextLayer::with_max_baggage_tags`: `baggage.<key>` tags per request.
 pub const DEFAULT_MAX_BAGGAGE_TAGS: usize = 16;
+
+/// `url.query`, `user_agent.original` and `server.address` longer than this (or than the tag
+/// value cap, if larger) are left out: a browser's user agent is about 150 bytes.
+const MIN_HTTP_VALUE_CAP: usize = 1024;
 
 /// The fields of the entry span that `set_user` / `set_account` may fill in (they are
 /// declared up front, so they also reach `fmt` and `tracing-opentelemetry`); any other tag is
@@ -437,14 +442,23 @@ fn is_http_field(key: &str) -> bool {
     matches!(key, "http.request.method" | "url.path")
 }
 
-fn intern_method(method: &str) -> Cow<'static, str> {
-    const METHODS: &[&str] = &[
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
-    ];
-    match METHODS.iter().find(|m| **m == method) {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(String::from(method)),
-    }
+/// What the entry span says about the request, following OpenTelemetry's HTTP server
+/// conventions; `PropagateContext` fills it in from the `http::Request`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestInfo<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    /// Without the `?`; `None` when the request has none.
+    pub(crate) query: Option<&'a str>,
+    /// `http` or `https`.
+    pub(crate) scheme: &'a str,
+    /// The route template that matched (`/orders/{id}`), when the router says.
+    pub(crate) route: Option<&'a str>,
+    /// From `Host` (or the URI's authority).
+    pub(crate) server_address: Option<&'a str>,
+    pub(crate) server_port: Option<u16>,
+    pub(crate) protocol_version: Option<&'static str>,
+    pub(crate) user_agent: Option<&'a str>,
 }
 
 /// Starts a request: extracts the caller's context from `headers`, opens the entry span and
@@ -452,9 +466,15 @@ fn intern_method(method: &str) -> Cow<'static, str> {
 pub(crate) fn start_request<E: Extractor + ?Sized>(
     config: &SharedConfig,
     headers: &E,
-    method: &str,
-    path: &str,
+    info: &RequestInfo<'_>,
 ) -> (Arc<RequestState>, Span) {
+    let path = info.path;
+    let (method, method_replaced) = semconv::normalize_method(info.method);
+    // Request text the client chose: left out whole when long (never cut).
+    let fits = |v: &&str| v.len() <= config.max_tag_value_len.max(MIN_HTTP_VALUE_CAP);
+    let query = info.query.filter(fits).map(semconv::redact_query);
+    let user_agent = info.user_agent.filter(fits);
+    let server_address = info.server_address.filter(fits);
     let extracted = crate::extract_with(headers, config.extract);
     for problem in extracted.errors() {
         ::tracing::debug!(target: TARGET, %problem, "trace context header rejected");
@@ -475,7 +495,7 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
     let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
     let base = recorded.then(|| {
         let mut base = Vec::with_capacity(5);
-        base.push(("http.request.method", intern_method(method)));
+        base.push(("http.request.method", Cow::Borrowed(method)));
         base.push((
             "url.path",
             if path == "/" {
@@ -509,14 +529,25 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
             target: TARGET,
             ENTRY_SPAN_NAME,
             otel.kind = "server",
+            otel.name = http_span_name(method, info.route).as_str(),
             otel.status_code = Empty,
             trace_id = %trace_id,
             span_id = %span_id,
             parent_id = parent_id.map(::tracing::field::display),
             http.request.method = method,
+            http.request.method_original = method_replaced.then_some(info.method),
             url.path = path,
+            url.query = query.as_deref(),
+            url.scheme = info.scheme,
+            http.route = info.route,
+            server.address = server_address,
+            // As `i64`: tracing-opentelemetry exports unsigned fields as text.
+            server.port = info.server_port.map(i64::from),
+            network.protocol.version = info.protocol_version,
+            user_agent.original = user_agent,
             http.response.status_code = Empty,
             error = Empty,
+            error.type = Empty,
             duration_ms = Empty,
             session.id = session_id,
             usr.id = user_id,
