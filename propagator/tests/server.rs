@@ -16,8 +16,8 @@ use usertrail_propagator::axum::{Baggage, Identity, TraceContext};
 use usertrail_propagator::reqwest::PropagateContextMiddleware;
 use usertrail_propagator::tower::PropagateContextLayer;
 use usertrail_propagator::tracing::{
-    Account, BaggageTagKeys, MemorySink, RequestContext, SpanKind, SpanRecord, TagValue, User,
-    UsertrailLayer, inject_current, set_account, set_user,
+    Account, BaggageTagKeys, IdentityAttributes, MemorySink, RequestContext, SpanKind, SpanRecord,
+    TagValue, User, UsertrailLayer, inject_current, set_account, set_user,
 };
 use usertrail_propagator::{SpanId, TraceId};
 
@@ -730,4 +730,62 @@ async fn a_span_keeps_at_most_128_events() {
     assert_eq!(spans[0].events.len(), 128);
     assert_eq!(spans[0].dropped_events, 72);
     assert_eq!(spans[0].otel_name(), "GET /chatty");
+}
+
+/// One builder option switches the entry span to OpenTelemetry's `user.*` names.
+#[tokio::test]
+async fn opentelemetry_identity_attribute_names() {
+    sink();
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|TraceContext(cx): TraceContext| async move {
+                set_user(
+                    User::new("svc-user")
+                        .with_email("ada@example.com")
+                        .with_role("admin")
+                        .with_extra("plan", "pro"),
+                );
+                set_account(Account::new("acct-1").with_name("ACME"));
+                cx.trace_id().to_string()
+            }),
+        )
+        .route(
+            "/anonymous",
+            get(|TraceContext(cx): TraceContext| async move { cx.trace_id().to_string() }),
+        )
+        .layer(
+            PropagateContextLayer::new()
+                .with_identity_attributes(IdentityAttributes::OpenTelemetry),
+        );
+    let url = serve(app).await;
+    for (path, user_id, account_id) in [
+        ("/me", "svc-user", "acct-1"),
+        ("/anonymous", "user_123", "account_456"),
+    ] {
+        let trace_id = reqwest::Client::new()
+            .get(format!("{url}{path}"))
+            .header("baggage", BROWSER_BAGGAGE)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let spans = spans_of(TraceId::parse(&trace_id).unwrap(), 1).await;
+        let entry = &spans[0];
+        assert_eq!(entry.tag("user.id"), Some(user_id), "{path}");
+        assert_eq!(entry.tag("account.id"), Some(account_id), "{path}");
+        assert_eq!(entry.tag("session.id"), Some(SESSION), "{path}");
+        assert!(
+            entry.tags.keys().all(|k| !k.starts_with("usr.")),
+            "no Datadog names: {entry:#?}"
+        );
+        if path == "/me" {
+            assert_eq!(entry.tag("user.email"), Some("ada@example.com"));
+            assert_eq!(entry.tag("user.roles"), Some("admin"));
+            assert_eq!(entry.tag("user.plan"), Some("pro"));
+            assert_eq!(entry.tag("account.name"), Some("ACME"));
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use ::tracing::Span;
 use http::Response;
 
-use crate::tracing::{DECLARED_TAGS, RequestState, enter_scope, semconv};
+use crate::tracing::{RequestState, enter_scope, semconv};
 
 pin_project_lite::pin_project! {
     /// The response future of [`PropagateContext`](super::PropagateContext): polls the inner
@@ -125,7 +125,12 @@ fn finish(span: &Span, state: &RequestState, start: Instant, status: Option<u16>
             .collect()
     };
     for (key, value) in &service_tags {
-        if DECLARED_TAGS.contains(&key.as_ref()) {
+        if state
+            .config
+            .identity_attributes
+            .declared()
+            .contains(&key.as_ref())
+        {
             span.record(key.as_ref(), value.as_str());
         } else {
             #[cfg(feature = "opentelemetry")]

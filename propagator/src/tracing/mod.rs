@@ -47,6 +47,7 @@
 #![cfg_attr(not(feature = "tower"), allow(dead_code, unused_imports))]
 
 mod layer;
+mod names;
 mod record;
 mod scope;
 pub(crate) mod semconv;
@@ -54,6 +55,7 @@ mod state;
 mod user;
 
 pub use layer::UsertrailLayer;
+pub use names::IdentityAttributes;
 pub use record::{
     INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MAX_EVENTS_PER_SPAN, MemorySink, NoopSink,
     SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
@@ -74,7 +76,7 @@ pub(crate) use state::TagList;
 #[cfg(feature = "reqwest")]
 pub(crate) use state::new_span_id;
 pub(crate) use state::{
-    Config, DECLARED_TAGS, DEFAULT_CONFIG, RequestInfo, RequestState, SharedConfig, start_request,
+    Config, DEFAULT_CONFIG, RequestInfo, RequestState, SharedConfig, start_request,
 };
 
 use alloc::borrow::Cow;

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ::tracing::Span;
 use ::tracing::field::Empty;
 
+use super::names::IdentityAttributes;
 use super::scope;
 use super::semconv::{self, http_span_name};
 use crate::{
@@ -35,21 +36,6 @@ pub const DEFAULT_MAX_BAGGAGE_TAGS: usize = 16;
 /// `url.query`, `user_agent.original` and `server.address` longer than this (or than the tag
 /// value cap, if larger) are left out: a browser's user agent is about 150 bytes.
 const MIN_HTTP_VALUE_CAP: usize = 1024;
-
-/// The fields of the entry span that `set_user` / `set_account` may fill in (they are
-/// declared up front, so they also reach `fmt` and `tracing-opentelemetry`); any other tag is
-/// recorded by `UsertrailLayer` (and, with the bridge, set as an OpenTelemetry attribute).
-pub(crate) const DECLARED_TAGS: &[&str] = &[
-    SESSION_ID_ATTRIBUTE,
-    USER_ID_ATTRIBUTE,
-    ACCOUNT_ID_ATTRIBUTE,
-    "usr.name",
-    "usr.email",
-    "usr.session_id",
-    "usr.role",
-    "usr.scope",
-    "account.name",
-];
 
 #[derive(Clone)]
 enum Keys {
@@ -182,6 +168,7 @@ pub(crate) struct Config {
     pub(crate) identity_in_baggage: bool,
     #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
     pub(crate) opentelemetry: bool,
+    pub(crate) identity_attributes: IdentityAttributes,
 }
 
 /// A layer's [`Config`]: the default one (a `static`, so `PropagateContext::new` can be a
@@ -217,6 +204,7 @@ impl Config {
         max_tag_value_len: DEFAULT_MAX_TAG_VALUE_LEN,
         identity_in_baggage: false,
         opentelemetry: false,
+        identity_attributes: IdentityAttributes::Datadog,
     };
 
     /// Whether a baggage value may become a tag: not empty, within the length cap, no
@@ -306,6 +294,7 @@ impl Inner {
                 let identity = Identity::from_baggage(&self.baggage);
                 for (attribute, value) in identity.attributes() {
                     if config.tag_value_fits(value) {
+                        let attribute = config.identity_attributes.rename(attribute);
                         out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
                     }
                 }
@@ -510,6 +499,7 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
             (ACCOUNT_ID_ATTRIBUTE, account_id),
         ] {
             if let Some(value) = value {
+                let attribute = config.identity_attributes.rename(attribute);
                 base.push((attribute, Cow::Owned(String::from(value))));
             }
         }
@@ -524,41 +514,56 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
             inner.parent_id,
         )
     };
-    let span = scope::creating(&state, || {
-        ::tracing::info_span!(
-            target: TARGET,
-            ENTRY_SPAN_NAME,
-            otel.kind = "server",
-            otel.name = http_span_name(method, info.route).as_str(),
-            otel.status_code = Empty,
-            trace_id = %trace_id,
-            span_id = %span_id,
-            parent_id = parent_id.map(::tracing::field::display),
-            http.request.method = method,
-            http.request.method_original = method_replaced.then_some(info.method),
-            url.path = path,
-            url.query = query.as_deref(),
-            url.scheme = info.scheme,
-            http.route = info.route,
-            server.address = server_address,
-            // As `i64`: tracing-opentelemetry exports unsigned fields as text.
-            server.port = info.server_port.map(i64::from),
-            network.protocol.version = info.protocol_version,
-            user_agent.original = user_agent,
-            http.response.status_code = Empty,
-            error = Empty,
-            error.type = Empty,
-            duration_ms = Empty,
-            session.id = session_id,
+    // One callsite per naming: `tracing` field names are fixed at the callsite.
+    macro_rules! entry_span {
+        ($($identity:tt)*) => {
+            ::tracing::info_span!(
+                target: TARGET,
+                ENTRY_SPAN_NAME,
+                otel.kind = "server",
+                otel.name = http_span_name(method, info.route).as_str(),
+                otel.status_code = Empty,
+                trace_id = %trace_id,
+                span_id = %span_id,
+                parent_id = parent_id.map(::tracing::field::display),
+                http.request.method = method,
+                http.request.method_original = method_replaced.then_some(info.method),
+                url.path = path,
+                url.query = query.as_deref(),
+                url.scheme = info.scheme,
+                http.route = info.route,
+                server.address = server_address,
+                // As `i64`: tracing-opentelemetry exports unsigned fields as text.
+                server.port = info.server_port.map(i64::from),
+                network.protocol.version = info.protocol_version,
+                user_agent.original = user_agent,
+                http.response.status_code = Empty,
+                error = Empty,
+                error.type = Empty,
+                duration_ms = Empty,
+                session.id = session_id,
+                account.id = account_id,
+                account.name = Empty,
+                $($identity)*
+            )
+        };
+    }
+    let span = scope::creating(&state, || match config.identity_attributes {
+        IdentityAttributes::Datadog => entry_span!(
             usr.id = user_id,
-            account.id = account_id,
             usr.name = Empty,
             usr.email = Empty,
             usr.session_id = Empty,
             usr.role = Empty,
             usr.scope = Empty,
-            account.name = Empty,
-        )
+        ),
+        IdentityAttributes::OpenTelemetry => entry_span!(
+            user.id = user_id,
+            user.name = Empty,
+            user.email = Empty,
+            user.roles = Empty,
+            user.scope = Empty,
+        ),
     });
     (state, span)
 }
