@@ -56,7 +56,8 @@ use crate::{SpanId, TraceId};
 /// ```
 pub struct UsertrailLayer<K = NoopSink> {
     sink: K,
-    service: Cow<'static, str>,
+    /// `None`: the service the environment names (see [`UsertrailLayer::new`]).
+    service: Option<Cow<'static, str>>,
     children: bool,
 }
 
@@ -71,8 +72,10 @@ impl<K: fmt::Debug> fmt::Debug for UsertrailLayer<K> {
 }
 
 impl<K: SpanSink> UsertrailLayer<K> {
-    /// A layer recording into `sink`, for a service named `unnamed-rust-service` (change it
-    /// with [`with_service`](Self::with_service)).
+    /// A layer recording into `sink`, for the service the environment names, as
+    /// OpenTelemetry SDKs read it: `OTEL_SERVICE_NAME`, else `service.name` in
+    /// `OTEL_RESOURCE_ATTRIBUTES`, else `unnamed-rust-service` (read when the first span is
+    /// recorded). [`with_service`](Self::with_service) names it in code instead.
     ///
     /// # Examples
     ///
@@ -83,7 +86,7 @@ impl<K: SpanSink> UsertrailLayer<K> {
     pub const fn new(sink: K) -> Self {
         UsertrailLayer {
             sink,
-            service: Cow::Borrowed("unnamed-rust-service"),
+            service: None,
             children: true,
         }
     }
@@ -99,7 +102,7 @@ impl<K: SpanSink> UsertrailLayer<K> {
     /// # let _ = layer;
     /// ```
     pub fn with_service(mut self, service: impl Into<Cow<'static, str>>) -> Self {
-        self.service = service.into();
+        self.service = Some(service.into());
         self
     }
 
@@ -517,7 +520,10 @@ where
             span_id,
             parent_id,
             name: Cow::Borrowed(span.metadata().name()),
-            service: self.service.clone(),
+            service: match &self.service {
+                Some(service) => service.clone(),
+                None => Cow::Borrowed(service_from_env()),
+            },
             kind: data.kind,
             start: data.start,
             duration,
@@ -532,6 +538,64 @@ where
         }
         self.sink.record(record);
     }
+}
+
+/// The service name the environment gives, read once: `OTEL_SERVICE_NAME`, else
+/// `service.name` in `OTEL_RESOURCE_ATTRIBUTES` (`key=value` pairs separated by commas,
+/// values percent-encoded), else `unnamed-rust-service`.
+fn service_from_env() -> &'static str {
+    static SERVICE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SERVICE.get_or_init(|| {
+        service_name(
+            std::env::var("OTEL_SERVICE_NAME").ok(),
+            std::env::var("OTEL_RESOURCE_ATTRIBUTES").ok(),
+        )
+    })
+}
+
+/// [`service_from_env`] given the two variables.
+fn service_name(otel_service_name: Option<String>, resource_attributes: Option<String>) -> String {
+    let named = |v: &str| {
+        let v = v.trim();
+        (!v.is_empty()).then(|| String::from(v))
+    };
+    otel_service_name
+        .as_deref()
+        .and_then(named)
+        .or_else(|| {
+            resource_attributes?.split(',').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                (key.trim() == "service.name")
+                    .then(|| percent_decode(value.trim()))
+                    .and_then(|v| named(&v))
+            })
+        })
+        .unwrap_or_else(|| String::from("unnamed-rust-service"))
+}
+
+/// `%XX` escapes decoded (a bad escape is kept as it is); invalid UTF-8 replaced.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The request state attached to the nearest entry span above the current span, when the
@@ -551,4 +615,29 @@ pub(crate) fn state_from_span_tree() -> Option<Arc<RequestState>> {
                 _ => None,
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn resource_attribute_values_are_percent_decoded() {
+        assert_eq!(super::percent_decode("shop%20api"), "shop api");
+        assert_eq!(super::percent_decode("100%"), "100%");
+        assert_eq!(super::percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn the_service_is_named_as_opentelemetry_sdks_name_it() {
+        use super::service_name;
+        let s = |v: &str| Some(alloc::string::String::from(v));
+        let attrs = s("deployment.environment.name=prod, service.name = shop%20api");
+        assert_eq!(service_name(s("checkout"), attrs.clone()), "checkout");
+        assert_eq!(service_name(s(" "), attrs.clone()), "shop api");
+        assert_eq!(service_name(None, attrs), "shop api");
+        assert_eq!(
+            service_name(None, s("service.namespace=x")),
+            "unnamed-rust-service"
+        );
+        assert_eq!(service_name(None, None), "unnamed-rust-service");
+    }
 }
