@@ -29,6 +29,13 @@ use crate::tracing::{
 /// `tracestate` with the `dd` member in front when Datadog propagation is on, baggage
 /// passed on). Outside a request, requests go out untouched.
 ///
+/// The client span follows OpenTelemetry's HTTP client conventions: named after the method
+/// (`POST`), with `http.request.method`, `url.full` (credentials and signatures redacted),
+/// `server.address`, `server.port`, `http.response.status_code` and
+/// `network.protocol.version`; on a 4xx, a 5xx or no response, `error` = `true`,
+/// `error.type` (the status code, or `timeout`, `connect`…) and an `ERROR` status, which are
+/// absent otherwise.
+///
 /// # Examples
 ///
 /// ```

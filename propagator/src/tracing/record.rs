@@ -232,7 +232,8 @@ pub struct SpanEvent {
 /// A finished span, as [`UsertrailLayer`](super::UsertrailLayer) hands it to a [`SpanSink`].
 ///
 /// Entry spans ([`SpanKind::Server`]) carry the request's tags: the HTTP fields
-/// (`http.request.method`, `url.path`, `http.response.status_code`, `error`, `duration_ms`),
+/// (`http.request.method`, `url.scheme`, `url.path`, `http.route`, `server.address`,
+/// `server.port`, `http.response.status_code`, `error`, `error.type`…),
 /// the identity (`usr.id`, `account.id`, `session.id`, and whatever `set_user` /
 /// `set_account` / `RequestContext::set_tag` wrote) and `baggage.<key>` tags. Other spans
 /// carry only their own fields. All spans of a request share its `trace_id`; `parent_id`
