@@ -206,6 +206,7 @@ mod bridge {
     use opentelemetry_sdk::error::OTelSdkResult;
     use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
     use reqwest_middleware::ClientBuilder;
+    use tracing::Instrument;
     use tracing_subscriber::prelude::*;
     use usertrail_propagator::reqwest::PropagateContextMiddleware;
     use usertrail_propagator::tower::PropagateContextLayer;
@@ -263,6 +264,12 @@ mod bridge {
                 "/entry",
                 get(move || async move {
                     set_user(User::new("user_from_service").with_extra("plan", "pro"));
+                    async {
+                        tracing::error!(code = 503_i64, "reservation failed");
+                        tracing::error!(error = "gift card service unavailable");
+                    }
+                    .instrument(tracing::info_span!("inventory.reserve", items = 3_i64))
+                    .await;
                     let client = ClientBuilder::new(reqwest::Client::new())
                         .with(PropagateContextMiddleware::new())
                         .build();
@@ -359,6 +366,24 @@ mod bridge {
         ));
         assert_eq!(attribute(entry, "error"), None);
         assert_eq!(attribute(entry, "error.type"), None);
+
+        // A child span: typed fields, its event, an error status (tracing-opentelemetry puts
+        // an event's text on the status only from an `error` field).
+        let child = spans
+            .iter()
+            .find(|s| s.name == "inventory.reserve")
+            .unwrap_or_else(|| panic!("{spans:#?}"));
+        assert_eq!(child.parent_span_id, entry.span_context.span_id());
+        assert!(matches!(typed(child, "items"), Some(Value::I64(3))));
+        assert!(
+            child.events.iter().any(|e| e.name == "reservation failed"),
+            "{child:#?}"
+        );
+        assert!(
+            matches!(&child.status, opentelemetry::trace::Status::Error { description } if description.contains("gift card service unavailable")),
+            "{:?}",
+            child.status
+        );
 
         // What usertrail recorded and propagated is what OpenTelemetry exported.
         let client = spans

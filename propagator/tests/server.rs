@@ -626,7 +626,7 @@ async fn spans_follow_the_http_conventions_and_keep_events() {
                 async {
                     tracing::warn!(attempt = 2_u64, "reservation retried");
                     tracing::error!(code = 503_i64, "gift card service unavailable");
-                    tracing::error!("a second error");
+                    tracing::error!(error = "a second error");
                 }
                 .instrument(tracing::info_span!(
                     "inventory.reserve",

@@ -456,7 +456,17 @@ where
             fields: Vec::new(),
         };
         event.record(&mut visitor);
-        let name = visitor.message.unwrap_or(Cow::Borrowed(metadata.name()));
+        // `error!(error = %e)` has no message: its error is what it says.
+        let name = visitor
+            .message
+            .or_else(|| {
+                visitor
+                    .fields
+                    .iter()
+                    .find(|(k, _)| *k == "error")
+                    .map(|(_, v)| Cow::Owned(v.to_string()))
+            })
+            .unwrap_or(Cow::Borrowed(metadata.name()));
         if *metadata.level() == Level::ERROR {
             data.error_event = true;
             if data.status_message.is_none() {

@@ -212,7 +212,8 @@ pub const MAX_EVENTS_PER_SPAN: usize = 128;
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SpanEvent {
-    /// The event's message (`tracing`'s `message` field), or its callsite name without one.
+    /// The event's message (`tracing`'s `message` field); without one, its `error` field, or
+    /// else its callsite name.
     pub name: Cow<'static, str>,
     /// When it happened (wall clock).
     #[cfg_attr(
