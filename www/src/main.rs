@@ -173,6 +173,12 @@ async fn shutdown_signal(exit_with_stdin: bool) {
         () = term => {}
         () = stdin_closed => {}
     }
+    println!("usertrail-demo: stopping (Ctrl-C again to exit without writing the queued spans)");
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("usertrail-demo: stopped without waiting");
+        std::process::exit(130);
+    });
 }
 
 #[tokio::main]
