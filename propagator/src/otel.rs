@@ -305,9 +305,30 @@ impl TextMapPropagator for UsertrailPropagator {
 /// assert_eq!(attributes[0].key.as_str(), "usr.id");
 /// ```
 pub fn identity_attributes(baggage: &opentelemetry::baggage::Baggage) -> Vec<KeyValue> {
+    identity_attributes_named(baggage, crate::tracing::IdentityAttributes::Datadog)
+}
+
+/// [`identity_attributes`] with the names of `names`: `user.id` instead of `usr.id` for
+/// [`IdentityAttributes::OpenTelemetry`](crate::tracing::IdentityAttributes::OpenTelemetry).
+///
+/// # Examples
+///
+/// ```
+/// use opentelemetry::baggage::Baggage;
+/// use usertrail_propagator::tracing::IdentityAttributes;
+///
+/// let mut baggage = Baggage::new();
+/// baggage.insert("user.id", "user_123");
+/// let attributes = usertrail_propagator::otel::identity_attributes_named(&baggage, IdentityAttributes::OpenTelemetry);
+/// assert_eq!(attributes[0].key.as_str(), "user.id");
+/// ```
+pub fn identity_attributes_named(
+    baggage: &opentelemetry::baggage::Baggage,
+    names: crate::tracing::IdentityAttributes,
+) -> Vec<KeyValue> {
     [
         (SESSION_ID_KEY, SESSION_ID_ATTRIBUTE),
-        (USER_ID_KEY, USER_ID_ATTRIBUTE),
+        (USER_ID_KEY, names.rename(USER_ID_ATTRIBUTE)),
         (ACCOUNT_ID_KEY, ACCOUNT_ID_ATTRIBUTE),
     ]
     .into_iter()
@@ -329,7 +350,7 @@ mod bridge {
     use tracing_opentelemetry::OpenTelemetrySpanExt;
 
     use super::to_otel;
-    use crate::tracing::{DECLARED_TAGS, RequestState, TagList};
+    use crate::tracing::{RequestState, TagList};
     use crate::{SpanContext, SpanId, TraceId};
 
     /// Sets the entry span's OpenTelemetry parent to the caller's context, adopts the
@@ -349,7 +370,13 @@ mod bridge {
             inner.push_tags(&state.config, &mut tags);
             let dynamic: Vec<(String, String)> = tags
                 .into_iter()
-                .filter(|(k, _)| !DECLARED_TAGS.contains(&k.as_ref()))
+                .filter(|(k, _)| {
+                    !state
+                        .config
+                        .identity_attributes
+                        .declared()
+                        .contains(&k.as_ref())
+                })
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             (parent, dynamic)

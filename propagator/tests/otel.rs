@@ -206,6 +206,7 @@ mod bridge {
     use opentelemetry_sdk::error::OTelSdkResult;
     use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
     use reqwest_middleware::ClientBuilder;
+    use tracing::Instrument;
     use tracing_subscriber::prelude::*;
     use usertrail_propagator::reqwest::PropagateContextMiddleware;
     use usertrail_propagator::tower::PropagateContextLayer;
@@ -234,6 +235,13 @@ mod bridge {
             })
     }
 
+    fn typed(span: &SpanData, key: &str) -> Option<Value> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    }
+
     #[tokio::test]
     async fn exported_entry_span_continues_the_browser_trace_with_identity() {
         let exported = Collect::default();
@@ -256,6 +264,12 @@ mod bridge {
                 "/entry",
                 get(move || async move {
                     set_user(User::new("user_from_service").with_extra("plan", "pro"));
+                    async {
+                        tracing::error!(code = 503_i64, "reservation failed");
+                        tracing::error!(error = "gift card service unavailable");
+                    }
+                    .instrument(tracing::info_span!("inventory.reserve", items = 3_i64))
+                    .await;
                     let client = ClientBuilder::new(reqwest::Client::new())
                         .with(PropagateContextMiddleware::new())
                         .build();
@@ -302,7 +316,12 @@ mod bridge {
         let mut spans = Vec::new();
         for _ in 0..200 {
             spans = exported.0.lock().unwrap().clone();
-            if spans.iter().filter(|s| s.name == "http.request").count() == 2 {
+            if spans
+                .iter()
+                .filter(|s| s.span_kind == opentelemetry::trace::SpanKind::Server)
+                .count()
+                == 2
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -310,7 +329,7 @@ mod bridge {
         let browser_parent = "b7ad6b7169203331";
         let entry = spans
             .iter()
-            .find(|s| s.name == "http.request" && s.parent_span_id.to_string() == browser_parent)
+            .find(|s| s.name == "GET /entry" && s.parent_span_id.to_string() == browser_parent)
             .unwrap_or_else(|| panic!("{spans:#?}"));
         assert_eq!(
             entry.span_context.trace_id().to_string(),
@@ -328,13 +347,58 @@ mod bridge {
         assert_eq!(attribute(entry, "session.id").as_deref(), Some("s1"));
         assert_eq!(attribute(entry, "usr.plan").as_deref(), Some("pro"));
         assert_eq!(attribute(entry, "baggage.tenant").as_deref(), Some("acme"));
+        // The HTTP server conventions, through tracing-opentelemetry.
+        assert_eq!(attribute(entry, "url.scheme").as_deref(), Some("http"));
+        assert_eq!(attribute(entry, "http.route").as_deref(), Some("/entry"));
+        assert_eq!(attribute(entry, "url.path").as_deref(), Some("/entry"));
+        assert_eq!(
+            attribute(entry, "server.address").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert!(
+            matches!(typed(entry, "server.port"), Some(Value::I64(p)) if p > 0),
+            "{:?}",
+            typed(entry, "server.port")
+        );
+        assert!(matches!(
+            typed(entry, "http.response.status_code"),
+            Some(Value::I64(200))
+        ));
+        assert_eq!(attribute(entry, "error"), None);
+        assert_eq!(attribute(entry, "error.type"), None);
+
+        // A child span: typed fields, its event, an error status (tracing-opentelemetry puts
+        // an event's text on the status only from an `error` field).
+        let child = spans
+            .iter()
+            .find(|s| s.name == "inventory.reserve")
+            .unwrap_or_else(|| panic!("{spans:#?}"));
+        assert_eq!(child.parent_span_id, entry.span_context.span_id());
+        assert!(matches!(typed(child, "items"), Some(Value::I64(3))));
+        assert!(
+            child.events.iter().any(|e| e.name == "reservation failed"),
+            "{child:#?}"
+        );
+        assert!(
+            matches!(&child.status, opentelemetry::trace::Status::Error { description } if description.contains("gift card service unavailable")),
+            "{:?}",
+            child.status
+        );
 
         // What usertrail recorded and propagated is what OpenTelemetry exported.
         let client = spans
             .iter()
-            .find(|s| s.name == "http.client.request")
+            .find(|s| s.span_kind == opentelemetry::trace::SpanKind::Client)
             .unwrap_or_else(|| panic!("{spans:#?}"));
+        assert_eq!(client.name, "GET");
         assert_eq!(client.parent_span_id, entry.span_context.span_id());
+        assert_eq!(
+            attribute(client, "url.full").as_deref(),
+            Some(format!("{base}/downstream").as_str())
+        );
+        assert!(matches!(typed(client, "server.port"), Some(Value::I64(p)) if p > 0));
+        assert_eq!(attribute(client, "error"), None, "no `error` on success");
+        assert_eq!(attribute(client, "error.type"), None);
         let downstream_tp = seen.lock().unwrap().clone().unwrap();
         assert_eq!(
             downstream_tp,
@@ -345,7 +409,9 @@ mod bridge {
         );
         let downstream = spans
             .iter()
-            .find(|s| s.name == "http.request" && s.parent_span_id == client.span_context.span_id())
+            .find(|s| {
+                s.name == "GET /downstream" && s.parent_span_id == client.span_context.span_id()
+            })
             .unwrap_or_else(|| panic!("{spans:#?}"));
         assert_eq!(attribute(downstream, "usr.id").as_deref(), Some("user_123"));
 

@@ -16,8 +16,8 @@ use usertrail_propagator::axum::{Baggage, Identity, TraceContext};
 use usertrail_propagator::reqwest::PropagateContextMiddleware;
 use usertrail_propagator::tower::PropagateContextLayer;
 use usertrail_propagator::tracing::{
-    Account, BaggageTagKeys, MemorySink, RequestContext, SpanKind, SpanRecord, User,
-    UsertrailLayer, inject_current, set_account, set_user,
+    Account, BaggageTagKeys, IdentityAttributes, MemorySink, RequestContext, SpanKind, SpanRecord,
+    TagValue, User, UsertrailLayer, inject_current, set_account, set_user,
 };
 use usertrail_propagator::{SpanId, TraceId};
 
@@ -229,8 +229,23 @@ async fn browser_to_a_to_b_is_one_trace_with_both_entry_spans_tagged() {
     assert_eq!(a.tag("account.id"), Some("account_456"));
     assert_eq!(a.tag("session.id"), Some(SESSION));
     assert_eq!(a.tag("http.request.method"), Some("GET"));
-    assert_eq!(a.tag("http.response.status_code"), Some("200"));
+    assert_eq!(
+        a.value("http.response.status_code"),
+        Some(&TagValue::I64(200))
+    );
     assert_eq!(a.tag("error"), None, "recorded only when true");
+    assert_eq!(a.tag("error.type"), None, "recorded only on errors");
+    // OpenTelemetry's HTTP server conventions.
+    assert_eq!(a.tag("url.scheme"), Some("http"));
+    assert_eq!(a.tag("url.path"), Some("/a/checkout"));
+    assert_eq!(a.tag("http.route"), Some("/a/checkout"));
+    assert_eq!(a.otel_name(), "GET /a/checkout");
+    assert_eq!(a.tag("server.address"), Some("127.0.0.1"));
+    assert!(matches!(a.value("server.port"), Some(TagValue::I64(p)) if *p > 0));
+    assert_eq!(a.tag("network.protocol.version"), Some("1.1"));
+    assert_eq!(client_span.otel_name(), "GET");
+    assert_eq!(client_span.tag("server.address"), Some("127.0.0.1"));
+    assert!(matches!(client_span.value("server.port"), Some(TagValue::I64(p)) if *p > 0));
     assert!(!a.error);
     assert!(a.duration > Duration::ZERO, "a column, not a tag");
     assert!(
@@ -253,8 +268,18 @@ async fn browser_to_a_to_b_is_one_trace_with_both_entry_spans_tagged() {
         }
     }
     assert_eq!(db.tag("db.system"), Some("sqlite"));
-    assert_eq!(client_span.tag("http.response.status_code"), Some("200"));
-    assert_eq!(client_span.tag("url.path"), Some("/b/orders"));
+    assert_eq!(
+        client_span.value("http.response.status_code"),
+        Some(&TagValue::I64(200))
+    );
+    assert!(
+        client_span
+            .tag("url.full")
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:") && u.ends_with("/b/orders")),
+        "{client_span:#?}"
+    );
+    assert_eq!(client_span.value("error"), None, "only when true");
+    assert_eq!(client_span.value("error.type"), None, "only on errors");
     assert!(b.start >= a.start);
     assert!(a.duration >= b.duration);
 }
@@ -439,7 +464,7 @@ async fn server_errors_are_flagged() {
         )
         .layer(PropagateContextLayer::new());
     let url = serve(app).await;
-    for (path, status, error) in [("/boom", "503", true), ("/missing", "404", false)] {
+    for (path, status, error) in [("/boom", 503, true), ("/missing", 404, false)] {
         let trace_id = reqwest::get(format!("{url}{path}"))
             .await
             .unwrap()
@@ -447,9 +472,21 @@ async fn server_errors_are_flagged() {
             .await
             .unwrap();
         let spans = spans_of(TraceId::parse(&trace_id).unwrap(), 1).await;
-        assert_eq!(spans[0].tag("http.response.status_code"), Some(status));
+        assert_eq!(
+            spans[0].value("http.response.status_code"),
+            Some(&TagValue::I64(status))
+        );
         assert_eq!(spans[0].error, error, "{path}");
-        assert_eq!(spans[0].tag("error"), error.then_some("true"));
+        assert_eq!(
+            spans[0].value("error"),
+            error.then_some(&TagValue::Bool(true))
+        );
+        // OpenTelemetry's: the status code names the error; a 404 is the client's.
+        let error_type = status.to_string();
+        assert_eq!(
+            spans[0].tag("error.type"),
+            error.then_some(error_type.as_str())
+        );
     }
 }
 
@@ -529,7 +566,7 @@ async fn hostile_inputs() {
         ("CR/LF attempt", vec![("baggage", "user.id=evil%0D%0Aset-cookie:%20x,account.id=a%09b".into())], Box::new(|r: &SpanRecord| {
             assert_eq!(r.tag("usr.id"), None);
             assert_eq!(r.tag("account.id"), None);
-            assert!(r.tags.values().all(|v| !v.contains('\r') && !v.contains('\n')));
+            assert!(r.tags.values().all(|v| !v.to_string().contains(['\r', '\n'])));
         })),
         ("duplicate keys", vec![("baggage", "user.id=first,user.id=second".into()), ("baggage", "user.id=third".into())], Box::new(|r: &SpanRecord| {
             assert_eq!(r.tag("usr.id"), Some("third"), "last wins");
@@ -570,7 +607,185 @@ async fn hostile_inputs() {
         assert_eq!(spans.len(), 1, "{what}");
         check(&spans[0]);
         for value in spans[0].tags.values() {
-            assert!(value.len() <= 256, "{what}: a tag of {} bytes", value.len());
+            let len = value.to_string().len();
+            assert!(len <= 256, "{what}: a tag of {len} bytes");
+        }
+    }
+}
+
+/// The route, not the path, names the span; the query is kept with signatures redacted;
+/// child fields keep their types; events inside spans are kept, an error's message goes on
+/// the status.
+#[tokio::test]
+async fn spans_follow_the_http_conventions_and_keep_events() {
+    sink();
+    let app = Router::new()
+        .route(
+            "/orders/{id}",
+            get(|TraceContext(cx): TraceContext| async move {
+                async {
+                    tracing::warn!(attempt = 2_u64, "reservation retried");
+                    tracing::error!(code = 503_i64, "gift card service unavailable");
+                    tracing::error!(error = "a second error");
+                }
+                .instrument(tracing::info_span!(
+                    "inventory.reserve",
+                    items = 3_u64,
+                    ratio = 0.5_f64,
+                    partial = false,
+                    delta = -2_i64,
+                    sku = "gc-50",
+                ))
+                .await;
+                (
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    cx.trace_id().to_string(),
+                )
+            }),
+        )
+        .layer(PropagateContextLayer::new());
+    let url = serve(app).await;
+    let response = reqwest::Client::new()
+        .post(format!("{url}/orders/42?sig=secret&page=2"))
+        .header("user-agent", "usertrail-test/1.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405, "the route takes GET only");
+    let trace_id = reqwest::Client::new()
+        .get(format!("{url}/orders/42?sig=secret&page=2"))
+        .header("user-agent", "usertrail-test/1.0")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let spans = spans_of(TraceId::parse(&trace_id).unwrap(), 2).await;
+    let entry = one(&spans, "entry span", |r| r.kind == SpanKind::Server);
+    assert_eq!(entry.otel_name(), "GET /orders/{id}");
+    assert_eq!(entry.tag("http.route"), Some("/orders/{id}"));
+    assert_eq!(entry.tag("url.path"), Some("/orders/42"));
+    assert_eq!(entry.tag("url.query"), Some("sig=REDACTED&page=2"));
+    assert_eq!(entry.tag("user_agent.original"), Some("usertrail-test/1.0"));
+    assert_eq!(entry.tag("error.type"), Some("500"));
+    assert!(entry.error);
+    assert_eq!(
+        entry.status_message, None,
+        "no error event in the entry span itself"
+    );
+
+    let child = one(&spans, "child span", |r| r.name == "inventory.reserve");
+    assert_eq!(child.value("items"), Some(&TagValue::I64(3)));
+    assert_eq!(child.value("ratio"), Some(&TagValue::F64(0.5)));
+    assert_eq!(child.value("partial"), Some(&TagValue::Bool(false)));
+    assert_eq!(child.value("delta"), Some(&TagValue::I64(-2)));
+    assert_eq!(child.tag("sku"), Some("gc-50"));
+    assert!(child.error);
+    assert_eq!(
+        child.status_message.as_deref(),
+        Some("gift card service unavailable"),
+        "the first error's message"
+    );
+    let events: Vec<(&str, tracing::Level)> =
+        child.events.iter().map(|e| (&*e.name, e.level)).collect();
+    assert_eq!(
+        events,
+        [
+            ("reservation retried", tracing::Level::WARN),
+            ("gift card service unavailable", tracing::Level::ERROR),
+            ("a second error", tracing::Level::ERROR),
+        ]
+    );
+    assert_eq!(
+        child.events[0].attributes.get("attempt"),
+        Some(&TagValue::I64(2))
+    );
+    assert_eq!(child.events[0].target, module_path!());
+    assert!(child.events[0].time >= child.start);
+}
+
+#[tokio::test]
+async fn a_span_keeps_at_most_128_events() {
+    sink();
+    let app = Router::new()
+        .route(
+            "/chatty",
+            get(|TraceContext(cx): TraceContext| async move {
+                for i in 0..200_u64 {
+                    tracing::info!(i, "tick");
+                }
+                cx.trace_id().to_string()
+            }),
+        )
+        .layer(PropagateContextLayer::new());
+    let url = serve(app).await;
+    let trace_id = reqwest::get(format!("{url}/chatty"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let spans = spans_of(TraceId::parse(&trace_id).unwrap(), 1).await;
+    assert_eq!(spans[0].events.len(), 128);
+    assert_eq!(spans[0].dropped_events, 72);
+    assert_eq!(spans[0].otel_name(), "GET /chatty");
+}
+
+/// One builder option switches the entry span to OpenTelemetry's `user.*` names.
+#[tokio::test]
+async fn opentelemetry_identity_attribute_names() {
+    sink();
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|TraceContext(cx): TraceContext| async move {
+                set_user(
+                    User::new("svc-user")
+                        .with_email("ada@example.com")
+                        .with_role("admin")
+                        .with_extra("plan", "pro"),
+                );
+                set_account(Account::new("acct-1").with_name("ACME"));
+                cx.trace_id().to_string()
+            }),
+        )
+        .route(
+            "/anonymous",
+            get(|TraceContext(cx): TraceContext| async move { cx.trace_id().to_string() }),
+        )
+        .layer(
+            PropagateContextLayer::new()
+                .with_identity_attributes(IdentityAttributes::OpenTelemetry),
+        );
+    let url = serve(app).await;
+    for (path, user_id, account_id) in [
+        ("/me", "svc-user", "acct-1"),
+        ("/anonymous", "user_123", "account_456"),
+    ] {
+        let trace_id = reqwest::Client::new()
+            .get(format!("{url}{path}"))
+            .header("baggage", BROWSER_BAGGAGE)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let spans = spans_of(TraceId::parse(&trace_id).unwrap(), 1).await;
+        let entry = &spans[0];
+        assert_eq!(entry.tag("user.id"), Some(user_id), "{path}");
+        assert_eq!(entry.tag("account.id"), Some(account_id), "{path}");
+        assert_eq!(entry.tag("session.id"), Some(SESSION), "{path}");
+        assert!(
+            entry.tags.keys().all(|k| !k.starts_with("usr.")),
+            "no Datadog names: {entry:#?}"
+        );
+        if path == "/me" {
+            assert_eq!(entry.tag("user.email"), Some("ada@example.com"));
+            assert_eq!(entry.tag("user.roles"), Some("admin"));
+            assert_eq!(entry.tag("user.plan"), Some("pro"));
+            assert_eq!(entry.tag("account.name"), Some("ACME"));
         }
     }
 }

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::HeaderValue;
@@ -13,6 +14,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::layer::SubscriberExt;
 use usertrail_propagator::tracing::{SpanSink, UsertrailLayer};
 
+use crate::flush::Flushed;
 use crate::services::third_party::Recorder;
 use crate::services::web::{SpanDestination, WebConfig};
 use crate::services::{checkout, payments, third_party, web};
@@ -39,6 +41,9 @@ pub struct Options {
     pub pkg_dir: PathBuf,
     /// Synthetic spans to add to the store at start (history for the explorer).
     pub synthetic: usize,
+    /// On shutdown: how long requests in flight may take to finish, and then how long the
+    /// spans still queued may take to be stored or exported.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Options {
@@ -54,6 +59,7 @@ impl Default for Options {
             static_dir: www.join("static"),
             pkg_dir: www.join("../dist"),
             synthetic: 0,
+            shutdown_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -97,18 +103,58 @@ struct Sinks {
     payments: Arc<dyn SpanSink>,
     destination: SpanDestination,
     store: Option<Arc<Store>>,
+    flush: Flush,
+}
+
+/// The sinks to flush on shutdown.
+enum Flush {
+    Store(Arc<StoreSink>),
+    #[cfg(feature = "otlp")]
+    Otlp(Vec<Arc<crate::otlp::OtlpSink>>),
+}
+
+impl Flush {
+    async fn flush(&self, timeout: Duration) -> Flushed {
+        match self {
+            Flush::Store(sink) => sink.flush(timeout).await,
+            #[cfg(feature = "otlp")]
+            Flush::Otlp(sinks) => {
+                // Concurrently: each service's exporter has the whole timeout.
+                let flushes: Vec<_> = sinks
+                    .iter()
+                    .map(|sink| {
+                        let sink = Arc::clone(sink);
+                        tokio::spawn(async move { sink.flush(timeout).await })
+                    })
+                    .collect();
+                let mut total = Flushed::default();
+                for flush in flushes {
+                    total += flush.await.unwrap_or_default();
+                }
+                total
+            }
+        }
+    }
 }
 
 fn sinks(options: &Options) -> io::Result<Sinks> {
     #[cfg(feature = "otlp")]
     if let Some(endpoint) = crate::otlp::endpoint_from_env() {
-        let checkout = crate::otlp::OtlpSink::start("checkout").map_err(io::Error::other)?;
-        let payments = crate::otlp::OtlpSink::start("payments").map_err(io::Error::other)?;
+        if std::env::var_os("OTEL_SERVICE_NAME").is_some() {
+            eprintln!(
+                "usertrail-demo: OTEL_SERVICE_NAME is not used: the demo's two services are `checkout` and `payments`"
+            );
+        }
+        let checkout =
+            Arc::new(crate::otlp::OtlpSink::start("checkout").map_err(io::Error::other)?);
+        let payments =
+            Arc::new(crate::otlp::OtlpSink::start("payments").map_err(io::Error::other)?);
         return Ok(Sinks {
-            checkout: Arc::new(checkout),
-            payments: Arc::new(payments),
+            checkout: Arc::clone(&checkout) as Arc<dyn SpanSink>,
+            payments: Arc::clone(&payments) as Arc<dyn SpanSink>,
             destination: SpanDestination::Otlp(endpoint),
             store: None,
+            flush: Flush::Otlp(vec![checkout, payments]),
         });
     }
     #[cfg(not(feature = "otlp"))]
@@ -149,13 +195,17 @@ fn sinks(options: &Options) -> io::Result<Sinks> {
     Ok(Sinks {
         checkout: Arc::clone(&sink) as Arc<dyn SpanSink>,
         payments: Arc::clone(&sink) as Arc<dyn SpanSink>,
-        destination: SpanDestination::Store(path, sink),
+        destination: SpanDestination::Store(path, Arc::clone(&sink)),
         store: Some(store),
+        flush: Flush::Store(sink),
     })
 }
 
 /// Starts every server and calls `ready` with their addresses and where spans go; serves
-/// until `shutdown` completes.
+/// until `shutdown` completes. Then stops accepting connections, gives the requests in
+/// flight [`Options::shutdown_timeout`] to finish, stores or exports every span still queued
+/// (within the same timeout again), prints how many were flushed or dropped, and returns
+/// that.
 ///
 /// # Errors
 ///
@@ -164,7 +214,7 @@ pub async fn run(
     options: Options,
     ready: impl FnOnce(&Addresses, &str),
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
+) -> io::Result<Flushed> {
     let host = options.host.as_str();
     let shop = bind(host, options.shop_port, "shop").await?;
     let checkout_listener = bind(host, options.checkout_port, "checkout").await?;
@@ -182,6 +232,7 @@ pub async fn run(
         payments: payments_sink,
         destination,
         store,
+        flush,
     } = sinks(&options)?;
     let recorder = Recorder::default();
     let shop_port = addresses.shop.port();
@@ -237,12 +288,36 @@ pub async fn run(
         });
     }
     ready(&addresses, &where_spans);
+    let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
+        let _ = stopping_tx.send(());
     });
-    while let Some(result) = servers.join_next().await {
-        result.map_err(io::Error::other)??;
+    // Serve until told to stop (or a server fails); then requests in flight get a bounded
+    // time to finish. A request cut short still closes its spans.
+    {
+        let served = async {
+            while let Some(result) = servers.join_next().await {
+                result.map_err(io::Error::other)??;
+            }
+            Ok::<(), io::Error>(())
+        };
+        tokio::pin!(served);
+        tokio::select! {
+            result = &mut served => result?,
+            _ = stopping => {
+                if tokio::time::timeout(options.shutdown_timeout, &mut served).await.is_err() {
+                    println!(
+                        "usertrail-demo: requests still running after {:?}: cut short",
+                        options.shutdown_timeout
+                    );
+                }
+            }
+        }
     }
-    Ok(())
+    servers.shutdown().await;
+    let flushed = flush.flush(options.shutdown_timeout).await;
+    println!("usertrail-demo: stopped: {flushed}");
+    Ok(flushed)
 }

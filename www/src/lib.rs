@@ -14,6 +14,7 @@
 pub mod app;
 pub mod catalog;
 pub mod dispatch;
+pub mod flush;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod query;

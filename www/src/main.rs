@@ -24,11 +24,15 @@ OPTIONS:
   --pkg-dir DIR            the built SDK (default dist)
   --synthetic N            add N synthetic spans of history to the store at start
   --exit-with-stdin        exit when standard input closes (for test harnesses)
+  --shutdown-timeout SECS  on Ctrl-C / SIGTERM: how long requests in flight may take,
+                           then how long queued spans may take to be written (default 5)
   -h, --help               this text
 
 ENVIRONMENT:
   OTEL_EXPORTER_OTLP_ENDPOINT   export spans over OTLP/HTTP to this endpoint instead of
                                 the local store (e.g. http://127.0.0.1:4318)
+  OTEL_RESOURCE_ATTRIBUTES      with OTLP: resource attributes added to both services'
+                                (e.g. deployment.environment.name=staging)
 ";
 
 fn parse_args() -> Result<(Options, bool), String> {
@@ -77,6 +81,16 @@ fn parse_args() -> Result<(Options, bool), String> {
                     .map_err(|_| format!("--synthetic: `{v}` is not a number"))?;
             }
             "--exit-with-stdin" => exit_with_stdin = true,
+            "--shutdown-timeout" => {
+                let v = value("seconds")?;
+                options.shutdown_timeout = v
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| {
+                        format!("--shutdown-timeout: `{v}` is not a number of seconds")
+                    })?;
+            }
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }
     }
@@ -159,15 +173,17 @@ async fn shutdown_signal(exit_with_stdin: bool) {
         () = term => {}
         () = stdin_closed => {}
     }
-    // Requests in flight (a 5 s fraud check) get a moment; then the process ends regardless.
-    std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_secs(2));
-        std::process::exit(0);
+    println!("usertrail-demo: stopping (Ctrl-C again to exit without writing the queued spans)");
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("usertrail-demo: stopped without waiting");
+        std::process::exit(130);
     });
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Returns only on bad arguments; otherwise exits from inside (see the end).
     let (options, exit_with_stdin) = match parse_args() {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -182,11 +198,16 @@ async fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    match app::run(options, banner, shutdown_signal(exit_with_stdin)).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match app::run(options, banner, shutdown_signal(exit_with_stdin)).await {
+        Ok(_flushed) => 0,
         Err(e) => {
             eprintln!("usertrail-demo: {e}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Spans are written and the line printed: exit now rather than wait, on the way out of
+    // the runtime, for the thread that may still be blocked reading standard input.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use usertrail_www::app::{self, Addresses, Options};
+use usertrail_www::flush::Flushed;
 use usertrail_www::query::parse;
 use usertrail_www::store::{Scope, Span, Store};
 
@@ -14,6 +15,7 @@ struct Demo {
     addresses: Addresses,
     data_dir: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    run: Option<tokio::task::JoinHandle<Option<Flushed>>>,
 }
 
 impl Drop for Demo {
@@ -39,7 +41,7 @@ async fn start(name: &str) -> Demo {
     };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let run = tokio::spawn(async move {
         let result = app::run(
             options,
             move |addresses, _| {
@@ -50,8 +52,12 @@ async fn start(name: &str) -> Demo {
             },
         )
         .await;
-        if let Err(e) = result {
-            eprintln!("demo: {e}");
+        match result {
+            Ok(flushed) => Some(flushed),
+            Err(e) => {
+                eprintln!("demo: {e}");
+                None
+            }
         }
     });
     let addresses = tokio::time::timeout(Duration::from_secs(10), ready_rx)
@@ -62,6 +68,7 @@ async fn start(name: &str) -> Demo {
         addresses,
         data_dir,
         stop: Some(stop_tx),
+        run: Some(run),
     }
 }
 
@@ -252,4 +259,30 @@ async fn checkout_allows_the_trace_headers_from_the_shop_only() {
     .unwrap();
     assert_eq!(seen["requests"][0]["path"], "/reviews.json");
     assert_eq!(seen["with_trace_headers"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_writes_every_queued_span_before_returning() {
+    let mut demo = start("shutdown").await;
+    let trace_id = "2af7651916cd43dd8448eb211c80319c";
+    let (status, body) = checkout(
+        &demo,
+        &format!("00-{trace_id}-b7ad6b7169203331-01"),
+        "session.id=s-3,user.id=user_123,account.id=account_456",
+        "visa",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let _ = demo.stop.take().unwrap().send(());
+    let flushed = demo.run.take().unwrap().await.unwrap().expect("ran");
+    // Right away, no polling: `run` returned only once the store had them.
+    let store = Store::open(&demo.data_dir.join("spans.sqlite")).unwrap();
+    let spans = store.trace(trace_id).unwrap();
+    assert_eq!(
+        spans.iter().filter(|s| s.kind == "server").count(),
+        2,
+        "{spans:#?}"
+    );
+    assert_eq!(flushed.dropped, 0, "{flushed}");
+    assert!(flushed.written as usize >= spans.len(), "{flushed}");
 }

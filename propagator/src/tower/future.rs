@@ -9,7 +9,7 @@ use std::time::Instant;
 use ::tracing::Span;
 use http::Response;
 
-use crate::tracing::{DECLARED_TAGS, RequestState, enter_scope};
+use crate::tracing::{RequestState, enter_scope, semconv};
 
 pin_project_lite::pin_project! {
     /// The response future of [`PropagateContext`](super::PropagateContext): polls the inner
@@ -99,12 +99,18 @@ fn finish(span: &Span, state: &RequestState, start: Instant, status: Option<u16>
         return;
     }
     if let Some(status) = status {
-        span.record("http.response.status_code", status);
+        span.record("http.response.status_code", i64::from(status));
     }
-    // `error` is recorded only when true (Datadog's convention: absent means no error).
+    // `error` is recorded only when true (Datadog's convention: absent means no error);
+    // `error.type` is the status code, or `_OTHER` when the service failed without one
+    // (OpenTelemetry's: a server's 4xx is the client's error, not the server's).
     if failed || status.is_some_and(|s| s >= 500) {
         span.record("error", true);
         span.record("otel.status_code", "ERROR");
+        match status {
+            Some(code) => span.record("error.type", ::tracing::field::display(code)),
+            None => span.record("error.type", semconv::OTHER_ERROR),
+        };
     }
     span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
     let service_tags: Vec<_> = {
@@ -119,7 +125,12 @@ fn finish(span: &Span, state: &RequestState, start: Instant, status: Option<u16>
             .collect()
     };
     for (key, value) in &service_tags {
-        if DECLARED_TAGS.contains(&key.as_ref()) {
+        if state
+            .config
+            .identity_attributes
+            .declared()
+            .contains(&key.as_ref())
+        {
             span.record(key.as_ref(), value.as_str());
         } else {
             #[cfg(feature = "opentelemetry")]

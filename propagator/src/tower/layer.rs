@@ -4,7 +4,7 @@ use tower_layer::Layer;
 
 use super::PropagateContext;
 use crate::PropagatorType;
-use crate::tracing::{BaggageTagKeys, Config, SharedConfig};
+use crate::tracing::{BaggageTagKeys, Config, IdentityAttributes, SharedConfig};
 
 /// Wraps a service in [`PropagateContext`]: every request continues the caller's trace in a
 /// service entry span tagged with `usr.id`, `account.id` and `session.id`.
@@ -142,6 +142,24 @@ impl PropagateContextLayer {
     /// ```
     pub fn with_identity_in_baggage(mut self, on: bool) -> Self {
         self.config.identity_in_baggage = on;
+        self
+    }
+
+    /// The names of the identity attributes on entry spans: Datadog's `usr.id`, `usr.*`,
+    /// `account.id`, `session.id` (the default) or OpenTelemetry's `user.id`, `user.*`,
+    /// `session.id`, plus `account.id` (see [`IdentityAttributes`] for the whole table).
+    /// What travels in baggage (`user.id`, `account.id`, `session.id`) is the same either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{tower::PropagateContextLayer, tracing::IdentityAttributes};
+    ///
+    /// let layer = PropagateContextLayer::new().with_identity_attributes(IdentityAttributes::OpenTelemetry);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_identity_attributes(mut self, names: IdentityAttributes) -> Self {
+        self.config.identity_attributes = names;
         self
     }
 

@@ -20,14 +20,19 @@
 //!    with random ids and the `sampled` and Level 2 `random` flags;
 //! 2. opens the entry span `http.request` (target `usertrail`) with a new span id, recording
 //!    `trace_id` (32 hex digits), `span_id` (16), `parent_id` (the caller's span), the
-//!    method and path, and `session.id`, `usr.id`, `account.id` from the baggage; the other
-//!    fields (`http.response.status_code`, `error`, `duration_ms`, `usr.*`…) are declared
-//!    with `tracing::field::Empty` and recorded later;
+//!    OpenTelemetry HTTP server attributes (`http.request.method`, `url.scheme`, `url.path`,
+//!    `url.query`, `http.route` from axum's `MatchedPath`, `server.address`, `server.port`,
+//!    `network.protocol.version`, `user_agent.original`), `otel.name` (`GET /orders/{id}`),
+//!    and `session.id`, `usr.id`, `account.id` from the baggage (or `user.id`, see
+//!    [`PropagateContextLayer::with_identity_attributes`]); the other fields
+//!    (`http.response.status_code`, `error`, `error.type`, `duration_ms`, `usr.*`…) are
+//!    declared with `tracing::field::Empty` and recorded later;
 //! 3. puts a [`RequestContext`](crate::tracing::RequestContext) in the request's extensions
 //!    and calls the inner service inside the span, marking the request current for
 //!    [`set_user`](crate::tracing::set_user) and [`inject_current`](crate::tracing::inject_current);
 //! 4. when the response is ready (not when its body has been sent), records the status code,
-//!    `error` (true for a 5xx or a service error), the duration and the tags the service set.
+//!    `error` and `error.type` (for a 5xx or a service error; absent otherwise), the duration
+//!    and the tags the service set.
 //!
 //! The entry span is an `INFO` span with target `usertrail`: a filter that drops it (e.g.
 //! `EnvFilter` with `usertrail=warn`) disables it, and then nothing is recorded, while the

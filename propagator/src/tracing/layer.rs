@@ -14,7 +14,9 @@ use ::tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Registry};
 
-use super::record::{NoopSink, SpanKind, SpanRecord, SpanSink};
+use super::record::{
+    MAX_EVENTS_PER_SPAN, NoopSink, SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
+};
 use super::scope;
 use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, RequestState, TARGET, TagList};
 use crate::{SpanId, TraceId};
@@ -54,7 +56,8 @@ use crate::{SpanId, TraceId};
 /// ```
 pub struct UsertrailLayer<K = NoopSink> {
     sink: K,
-    service: Cow<'static, str>,
+    /// `None`: the service the environment names (see [`UsertrailLayer::new`]).
+    service: Option<Cow<'static, str>>,
     children: bool,
 }
 
@@ -69,8 +72,10 @@ impl<K: fmt::Debug> fmt::Debug for UsertrailLayer<K> {
 }
 
 impl<K: SpanSink> UsertrailLayer<K> {
-    /// A layer recording into `sink`, for a service named `unnamed-rust-service` (change it
-    /// with [`with_service`](Self::with_service)).
+    /// A layer recording into `sink`, for the service the environment names, as
+    /// OpenTelemetry SDKs read it: `OTEL_SERVICE_NAME`, else `service.name` in
+    /// `OTEL_RESOURCE_ATTRIBUTES`, else `unnamed-rust-service` (read when the first span is
+    /// recorded). [`with_service`](Self::with_service) names it in code instead.
     ///
     /// # Examples
     ///
@@ -81,7 +86,7 @@ impl<K: SpanSink> UsertrailLayer<K> {
     pub const fn new(sink: K) -> Self {
         UsertrailLayer {
             sink,
-            service: Cow::Borrowed("unnamed-rust-service"),
+            service: None,
             children: true,
         }
     }
@@ -97,7 +102,7 @@ impl<K: SpanSink> UsertrailLayer<K> {
     /// # let _ = layer;
     /// ```
     pub fn with_service(mut self, service: impl Into<Cow<'static, str>>) -> Self {
-        self.service = service.into();
+        self.service = Some(service.into());
         self
     }
 
@@ -149,8 +154,28 @@ struct SpanData {
     kind: SpanKind,
     start: SystemTime,
     started: Instant,
-    fields: Vec<(&'static str, Cow<'static, str>)>,
+    fields: Vec<(&'static str, TagValue)>,
     error_event: bool,
+    /// The first `ERROR` event's message, or `otel.status_message`.
+    status_message: Option<Cow<'static, str>>,
+    events: Vec<SpanEvent>,
+    dropped_events: u32,
+}
+
+impl SpanData {
+    fn new(ids: Ids, kind: SpanKind, fields: Vec<(&'static str, TagValue)>) -> Self {
+        SpanData {
+            ids,
+            kind,
+            start: SystemTime::now(),
+            started: Instant::now(),
+            fields,
+            error_event: false,
+            status_message: None,
+            events: Vec::new(),
+            dropped_events: 0,
+        }
+    }
 }
 
 impl SpanData {
@@ -168,14 +193,16 @@ impl SpanData {
     }
 }
 
-/// Collects field values as text; the ids of entry spans, their duration and `otel.*` fields
-/// are columns or hints, not tags.
+/// Collects field values with their types; the ids of entry spans, their duration and
+/// `otel.*` fields are columns or hints, not tags.
 struct FieldVisitor<'a> {
-    fields: &'a mut Vec<(&'static str, Cow<'static, str>)>,
+    fields: &'a mut Vec<(&'static str, TagValue)>,
     /// Which field names to leave out.
     skip: Skip,
     /// For `http.client.request` spans: the `span_id` field is the propagated id.
     span_id: Option<&'a mut Option<SpanId>>,
+    /// Where `otel.status_message` goes.
+    status_message: Option<&'a mut Option<Cow<'static, str>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -189,7 +216,8 @@ enum Skip {
 /// Values that come up on every request, kept as static strings.
 fn intern(value: &str) -> Cow<'static, str> {
     const COMMON: &[&str] = &[
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "/", "true", "false",
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "/", "http", "https", "1.1",
+        "2",
     ];
     match COMMON.iter().find(|c| **c == value) {
         Some(c) => Cow::Borrowed(c),
@@ -197,87 +225,116 @@ fn intern(value: &str) -> Cow<'static, str> {
     }
 }
 
-fn number(value: u64) -> Cow<'static, str> {
-    const STATUS: &[(u64, &str)] = &[
-        (200, "200"),
-        (201, "201"),
-        (202, "202"),
-        (204, "204"),
-        (301, "301"),
-        (302, "302"),
-        (304, "304"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (409, "409"),
-        (422, "422"),
-        (429, "429"),
-        (500, "500"),
-        (502, "502"),
-        (503, "503"),
-        (504, "504"),
-    ];
-    match STATUS.iter().find(|(n, _)| *n == value) {
-        Some((_, s)) => Cow::Borrowed(s),
-        None => Cow::Owned(value.to_string()),
+/// A `u64` as OTLP can carry it: an integer up to `i64::MAX`, text above.
+fn unsigned(value: u64) -> TagValue {
+    match i64::try_from(value) {
+        Ok(n) => TagValue::I64(n),
+        Err(_) => TagValue::Str(Cow::Owned(value.to_string())),
+    }
+}
+
+fn put(fields: &mut Vec<(&'static str, TagValue)>, name: &'static str, value: TagValue) {
+    match fields.iter_mut().find(|(k, _)| *k == name) {
+        Some((_, v)) => *v = value,
+        None => fields.push((name, value)),
     }
 }
 
 impl FieldVisitor<'_> {
-    fn put(&mut self, name: &'static str, value: Cow<'static, str>) {
-        match self.fields.iter_mut().find(|(k, _)| *k == name) {
-            Some((_, v)) => *v = value,
-            None => self.fields.push((name, value)),
-        }
-    }
-
     #[inline]
-    fn skip(&mut self, field: &Field, value: impl FnOnce() -> Cow<'static, str>) {
+    fn skip(&mut self, field: &Field, value: impl FnOnce() -> TagValue) {
         let name = field.name();
         if let Some(slot) = self.span_id.as_deref_mut() {
             if name == "span_id" {
-                *slot = SpanId::parse(&value()).ok();
+                *slot = SpanId::parse(&value().to_string()).ok();
                 return;
             }
+        }
+        if name == "otel.status_message" {
+            if let Some(slot) = self.status_message.as_deref_mut() {
+                *slot = Some(Cow::Owned(value().to_string()));
+            }
+            return;
         }
         let skipped = name.starts_with("otel.")
             || (self.skip == Skip::EntryColumns
                 && matches!(name, "trace_id" | "span_id" | "parent_id" | "duration_ms"));
         if !skipped {
-            self.put(name, value());
+            put(self.fields, name, value());
         }
     }
 }
 
 impl Visit for FieldVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.skip(field, || Cow::Owned(alloc::format!("{value:?}")));
+        self.skip(field, || {
+            TagValue::Str(Cow::Owned(alloc::format!("{value:?}")))
+        });
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.skip(field, || intern(value));
+        self.skip(field, || TagValue::Str(intern(value)));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.skip(field, || {
-            Cow::Borrowed(if value { "true" } else { "false" })
-        });
+        self.skip(field, || TagValue::Bool(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.skip(field, || number(value));
+        self.skip(field, || unsigned(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.skip(field, || match u64::try_from(value) {
-            Ok(v) => number(v),
-            Err(_) => Cow::Owned(value.to_string()),
-        });
+        self.skip(field, || TagValue::I64(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.skip(field, || Cow::Owned(value.to_string()));
+        self.skip(field, || TagValue::F64(value));
+    }
+}
+
+/// An event's message and fields.
+struct EventVisitor {
+    message: Option<Cow<'static, str>>,
+    fields: Vec<(&'static str, TagValue)>,
+}
+
+impl EventVisitor {
+    fn put(&mut self, field: &Field, value: TagValue) {
+        if field.name() == "message" {
+            self.message = Some(Cow::Owned(value.to_string()));
+        } else {
+            put(&mut self.fields, field.name(), value);
+        }
+    }
+}
+
+impl Visit for EventVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(
+            field,
+            TagValue::Str(Cow::Owned(alloc::format!("{value:?}"))),
+        );
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, TagValue::Str(Cow::Owned(String::from(value))));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, TagValue::Bool(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, unsigned(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, TagValue::I64(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, TagValue::F64(value));
     }
 }
 
@@ -298,16 +355,20 @@ where
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
             if let Some(state) = scope::pending() {
-                // Its fields at this point (method, path, ids, identity) are in the request
-                // state, which `on_close` reads: nothing to copy now.
-                span.extensions_mut().insert(SpanData {
-                    ids: Ids::Entry(state),
-                    kind: SpanKind::Server,
-                    start: SystemTime::now(),
-                    started: Instant::now(),
-                    fields: Vec::new(),
-                    error_event: false,
+                // The HTTP fields, with their types; the identity is also in the request
+                // state, which `on_close` reads (its values win).
+                let mut fields = Vec::with_capacity(12);
+                attrs.record(&mut FieldVisitor {
+                    fields: &mut fields,
+                    skip: Skip::EntryColumns,
+                    span_id: None,
+                    status_message: None,
                 });
+                span.extensions_mut().insert(SpanData::new(
+                    Ids::Entry(state),
+                    SpanKind::Server,
+                    fields,
+                ));
                 return;
             }
         }
@@ -324,27 +385,28 @@ where
         let client = is_ours(metadata, CLIENT_SPAN_NAME);
         let mut fields = Vec::with_capacity(metadata.fields().len());
         let mut given = None;
+        let mut status_message = None;
         attrs.record(&mut FieldVisitor {
             fields: &mut fields,
             skip: Skip::Hints,
             span_id: client.then_some(&mut given),
+            status_message: Some(&mut status_message),
         });
-        span.extensions_mut().insert(SpanData {
-            ids: Ids::Child {
+        let mut data = SpanData::new(
+            Ids::Child {
                 trace_id,
                 span_id: given.unwrap_or_else(super::state::new_span_id),
                 parent_id,
             },
-            kind: if client {
+            if client {
                 SpanKind::Client
             } else {
                 SpanKind::Internal
             },
-            start: SystemTime::now(),
-            started: Instant::now(),
             fields,
-            error_event: false,
-        });
+        );
+        data.status_message = status_message;
+        span.extensions_mut().insert(data);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -364,6 +426,7 @@ where
                 fields: &mut data.fields,
                 skip,
                 span_id: client.then_some(&mut given),
+                status_message: Some(&mut data.status_message),
             });
             // The OpenTelemetry bridge re-records a client span's id with OpenTelemetry's.
             if let (Some(id), Ids::Child { span_id, .. }) = (given, &mut data.ids) {
@@ -373,14 +436,54 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if *event.metadata().level() != Level::ERROR {
+        let Some(span) = ctx.event_span(event) else {
             return;
-        }
-        if let Some(span) = ctx.event_span(event) {
-            if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(data) = extensions.get_mut::<SpanData>() else {
+            return;
+        };
+        let metadata = event.metadata();
+        if data.events.len() == MAX_EVENTS_PER_SPAN {
+            data.dropped_events = data.dropped_events.saturating_add(1);
+            if *metadata.level() == Level::ERROR {
                 data.error_event = true;
             }
+            return;
         }
+        let mut visitor = EventVisitor {
+            message: None,
+            fields: Vec::new(),
+        };
+        event.record(&mut visitor);
+        // `error!(error = %e)` has no message: its error is what it says.
+        let name = visitor
+            .message
+            .or_else(|| {
+                visitor
+                    .fields
+                    .iter()
+                    .find(|(k, _)| *k == "error")
+                    .map(|(_, v)| Cow::Owned(v.to_string()))
+            })
+            .unwrap_or(Cow::Borrowed(metadata.name()));
+        if *metadata.level() == Level::ERROR {
+            data.error_event = true;
+            if data.status_message.is_none() {
+                data.status_message = Some(name.clone());
+            }
+        }
+        data.events.push(SpanEvent {
+            name,
+            time: SystemTime::now(),
+            level: *metadata.level(),
+            target: Cow::Borrowed(metadata.target()),
+            attributes: visitor
+                .fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect(),
+        });
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -391,17 +494,19 @@ where
             return;
         };
         let duration = data.started.elapsed();
-        let field_error = data
+        let field_error = data.fields.iter().any(|(k, v)| *k == "error" && *v == true);
+        let mut tags: BTreeMap<Cow<'static, str>, TagValue> = data
             .fields
-            .iter()
-            .any(|(k, v)| *k == "error" && v == "true");
-        let mut list: TagList = Vec::with_capacity(data.fields.len() + 4);
-        list.extend(data.fields.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)));
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect();
         let (trace_id, span_id, parent_id, error) = match data.ids {
             Ids::Entry(state) => {
                 let inner = state.lock();
-                // After the fields: the request's tags win (collecting keeps the last value).
+                // After the fields: the request's tags win.
+                let mut list = TagList::new();
                 inner.push_tags(&state.config, &mut list);
+                tags.extend(list.into_iter().map(|(k, v)| (k, TagValue::Str(v))));
                 (
                     inner.span_context.trace_id(),
                     inner.span_context.span_id(),
@@ -420,24 +525,87 @@ where
                 field_error || data.error_event,
             ),
         };
-        let tags: BTreeMap<Cow<'static, str>, Cow<'static, str>> = list.into_iter().collect();
         let mut record = SpanRecord {
             trace_id,
             span_id,
             parent_id,
             name: Cow::Borrowed(span.metadata().name()),
-            service: self.service.clone(),
+            service: match &self.service {
+                Some(service) => service.clone(),
+                None => Cow::Borrowed(service_from_env()),
+            },
             kind: data.kind,
             start: data.start,
             duration,
             tags,
             error,
+            status_message: data.status_message.filter(|_| error),
+            events: data.events,
+            dropped_events: data.dropped_events,
         };
         if record.name.is_empty() {
             record.name = Cow::Borrowed("span");
         }
         self.sink.record(record);
     }
+}
+
+/// The service name the environment gives, read once: `OTEL_SERVICE_NAME`, else
+/// `service.name` in `OTEL_RESOURCE_ATTRIBUTES` (`key=value` pairs separated by commas,
+/// values percent-encoded), else `unnamed-rust-service`.
+fn service_from_env() -> &'static str {
+    static SERVICE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SERVICE.get_or_init(|| {
+        service_name(
+            std::env::var("OTEL_SERVICE_NAME").ok(),
+            std::env::var("OTEL_RESOURCE_ATTRIBUTES").ok(),
+        )
+    })
+}
+
+/// [`service_from_env`] given the two variables.
+fn service_name(otel_service_name: Option<String>, resource_attributes: Option<String>) -> String {
+    let named = |v: &str| {
+        let v = v.trim();
+        (!v.is_empty()).then(|| String::from(v))
+    };
+    otel_service_name
+        .as_deref()
+        .and_then(named)
+        .or_else(|| {
+            resource_attributes?.split(',').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                (key.trim() == "service.name")
+                    .then(|| percent_decode(value.trim()))
+                    .and_then(|v| named(&v))
+            })
+        })
+        .unwrap_or_else(|| String::from("unnamed-rust-service"))
+}
+
+/// `%XX` escapes decoded (a bad escape is kept as it is); invalid UTF-8 replaced.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The request state attached to the nearest entry span above the current span, when the
@@ -457,4 +625,29 @@ pub(crate) fn state_from_span_tree() -> Option<Arc<RequestState>> {
                 _ => None,
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn resource_attribute_values_are_percent_decoded() {
+        assert_eq!(super::percent_decode("shop%20api"), "shop api");
+        assert_eq!(super::percent_decode("100%"), "100%");
+        assert_eq!(super::percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn the_service_is_named_as_opentelemetry_sdks_name_it() {
+        use super::service_name;
+        let s = |v: &str| Some(alloc::string::String::from(v));
+        let attrs = s("deployment.environment.name=prod, service.name = shop%20api");
+        assert_eq!(service_name(s("checkout"), attrs.clone()), "checkout");
+        assert_eq!(service_name(s(" "), attrs.clone()), "shop api");
+        assert_eq!(service_name(None, attrs), "shop api");
+        assert_eq!(
+            service_name(None, s("service.namespace=x")),
+            "unnamed-rust-service"
+        );
+        assert_eq!(service_name(None, None), "unnamed-rust-service");
+    }
 }

@@ -47,13 +47,19 @@
 #![cfg_attr(not(feature = "tower"), allow(dead_code, unused_imports))]
 
 mod layer;
+mod names;
 mod record;
 mod scope;
+pub(crate) mod semconv;
 mod state;
 mod user;
 
 pub use layer::UsertrailLayer;
-pub use record::{MemorySink, NoopSink, SpanKind, SpanRecord, SpanSink};
+pub use names::IdentityAttributes;
+pub use record::{
+    INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MAX_EVENTS_PER_SPAN, MemorySink, NoopSink,
+    SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
+};
 pub use scope::Scoped;
 pub use state::{
     BaggageTagKeys, CLIENT_SPAN_NAME, DEFAULT_MAX_BAGGAGE_TAGS, DEFAULT_MAX_TAG_VALUE_LEN,
@@ -62,6 +68,7 @@ pub use state::{
 pub use user::{Account, User, set_account, set_user};
 
 pub(crate) use scope::enter as enter_scope;
+pub(crate) use semconv::http_span_name;
 #[cfg(feature = "opentelemetry")]
 pub(crate) use state::DEFAULT_INJECT as DEFAULT_INJECT_FORMATS;
 #[cfg(feature = "opentelemetry")]
@@ -69,7 +76,7 @@ pub(crate) use state::TagList;
 #[cfg(feature = "reqwest")]
 pub(crate) use state::new_span_id;
 pub(crate) use state::{
-    Config, DECLARED_TAGS, DEFAULT_CONFIG, RequestState, SharedConfig, start_request,
+    Config, DEFAULT_CONFIG, RequestInfo, RequestState, SharedConfig, start_request,
 };
 
 use alloc::borrow::Cow;

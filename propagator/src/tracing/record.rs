@@ -2,6 +2,7 @@
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::time::Duration;
@@ -9,6 +10,22 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::{SpanId, TraceId};
+
+/// The instrumentation scope name of the spans this crate records: give it, with
+/// [`INSTRUMENTATION_VERSION`], to the exporter that turns [`SpanRecord`]s into
+/// OpenTelemetry spans (`InstrumentationScope::builder(INSTRUMENTATION_NAME)`).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION};
+///
+/// assert_eq!(INSTRUMENTATION_NAME, "usertrail-propagator");
+/// assert!(!INSTRUMENTATION_VERSION.is_empty());
+/// ```
+pub const INSTRUMENTATION_NAME: &str = env!("CARGO_PKG_NAME");
+/// The version of this crate, the instrumentation scope's version.
+pub const INSTRUMENTATION_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What part a span plays in the trace.
 ///
@@ -54,10 +71,170 @@ impl fmt::Display for SpanKind {
     }
 }
 
+/// A tag's value: text, or a number or boolean kept as such, so that an exporter sends
+/// `items=3` as an integer, not as the text `"3"`.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::TagValue;
+///
+/// assert_eq!(TagValue::from(3_i64).to_string(), "3");
+/// assert_eq!(TagValue::from("user_123").as_str(), Some("user_123"));
+/// assert_eq!(TagValue::from(true).as_str(), None);
+/// assert_eq!(TagValue::from(true), true);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
+#[non_exhaustive]
+pub enum TagValue {
+    /// Text.
+    Str(Cow<'static, str>),
+    /// A boolean.
+    Bool(bool),
+    /// An integer (a `u64` field above `i64::MAX` is kept as text, as OTLP has no `u64`).
+    I64(i64),
+    /// A floating-point number.
+    F64(f64),
+}
+
+impl TagValue {
+    /// The text, when the value is text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::tracing::TagValue;
+    ///
+    /// assert_eq!(TagValue::from(String::from("GET")).as_str(), Some("GET"));
+    /// assert_eq!(TagValue::from(200_i64).as_str(), None);
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            TagValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TagValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TagValue::Str(s) => f.write_str(s),
+            TagValue::Bool(b) => fmt::Display::fmt(b, f),
+            TagValue::I64(n) => fmt::Display::fmt(n, f),
+            TagValue::F64(n) => fmt::Display::fmt(n, f),
+        }
+    }
+}
+
+impl From<&'static str> for TagValue {
+    #[inline]
+    fn from(s: &'static str) -> Self {
+        TagValue::Str(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for TagValue {
+    #[inline]
+    fn from(s: String) -> Self {
+        TagValue::Str(Cow::Owned(s))
+    }
+}
+
+impl From<Cow<'static, str>> for TagValue {
+    #[inline]
+    fn from(s: Cow<'static, str>) -> Self {
+        TagValue::Str(s)
+    }
+}
+
+impl From<bool> for TagValue {
+    #[inline]
+    fn from(b: bool) -> Self {
+        TagValue::Bool(b)
+    }
+}
+
+impl From<i64> for TagValue {
+    #[inline]
+    fn from(n: i64) -> Self {
+        TagValue::I64(n)
+    }
+}
+
+impl From<f64> for TagValue {
+    #[inline]
+    fn from(n: f64) -> Self {
+        TagValue::F64(n)
+    }
+}
+
+impl PartialEq<bool> for TagValue {
+    fn eq(&self, other: &bool) -> bool {
+        *self == TagValue::Bool(*other)
+    }
+}
+
+impl PartialEq<i64> for TagValue {
+    fn eq(&self, other: &i64) -> bool {
+        *self == TagValue::I64(*other)
+    }
+}
+
+impl PartialEq<&str> for TagValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+/// At most this many events are kept per span (OpenTelemetry's default span limit);
+/// later ones are counted in [`SpanRecord::dropped_events`].
+pub const MAX_EVENTS_PER_SPAN: usize = 128;
+
+/// A `tracing` event emitted inside a span (`tracing::warn!("reservation failed")`), kept
+/// on the span as OpenTelemetry keeps span events.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::MemorySink;
+///
+/// # let sink = MemorySink::new();
+/// for record in sink.records() {
+///     for event in &record.events {
+///         println!("{} {} {:?}", event.level, event.name, event.attributes);
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct SpanEvent {
+    /// The event's message (`tracing`'s `message` field); without one, its `error` field, or
+    /// else its callsite name.
+    pub name: Cow<'static, str>,
+    /// When it happened (wall clock).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "time_unix_nanos", serialize_with = "ser::unix_nanos")
+    )]
+    pub time: SystemTime,
+    /// Its level.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::display"))]
+    pub level: ::tracing::Level,
+    /// Its target (the module path by default).
+    pub target: Cow<'static, str>,
+    /// Its other fields, with their types.
+    pub attributes: BTreeMap<Cow<'static, str>, TagValue>,
+}
+
 /// A finished span, as [`UsertrailLayer`](super::UsertrailLayer) hands it to a [`SpanSink`].
 ///
 /// Entry spans ([`SpanKind::Server`]) carry the request's tags: the HTTP fields
-/// (`http.request.method`, `url.path`, `http.response.status_code`, `error`, `duration_ms`),
+/// (`http.request.method`, `url.scheme`, `url.path`, `http.route`, `server.address`,
+/// `server.port`, `http.response.status_code`, `error`, `error.type`…),
 /// the identity (`usr.id`, `account.id`, `session.id`, and whatever `set_user` /
 /// `set_account` / `RequestContext::set_tag` wrote) and `baggage.<key>` tags. Other spans
 /// carry only their own fields. All spans of a request share its `trace_id`; `parent_id`
@@ -78,7 +255,7 @@ impl fmt::Display for SpanKind {
 /// let entries = sink.records().into_iter().filter(|r| r.kind == SpanKind::Server).count();
 /// assert_eq!(entries, 0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct SpanRecord {
@@ -110,13 +287,23 @@ pub struct SpanRecord {
         serde(rename = "duration_nanos", serialize_with = "ser::nanos")
     )]
     pub duration: Duration,
-    /// Tags: the span's fields, and for an entry span the request's tags. Keys and common
-    /// values (`GET`, `200`, `true`…) borrow static strings, so recording costs fewer
-    /// allocations; read them as `&str` with [`tag`](Self::tag) or `&*value`.
-    pub tags: BTreeMap<Cow<'static, str>, Cow<'static, str>>,
-    /// For an entry span: the response was a 5xx or the service failed. For another span:
-    /// an `error` field set to `true`, or an `ERROR` event inside it.
+    /// Tags: the span's fields, with their types (`items = 3` stays an integer), and for an
+    /// entry span the request's tags. Keys and common values (`GET`, `/`) borrow static
+    /// strings, so recording costs fewer allocations; read text with [`tag`](Self::tag), any
+    /// value with [`value`](Self::value).
+    pub tags: BTreeMap<Cow<'static, str>, TagValue>,
+    /// For an entry span: the response was a 5xx or the service failed. For a client span:
+    /// the response was a 4xx or 5xx, or the request failed. For another span: an `error`
+    /// field set to `true`, or an `ERROR` event inside it.
     pub error: bool,
+    /// Why it failed: the message of the first `ERROR` event inside the span, or the
+    /// `otel.status_message` field (the client span's transport error).
+    pub status_message: Option<Cow<'static, str>>,
+    /// The `tracing` events emitted inside the span, in order, at most
+    /// [`MAX_EVENTS_PER_SPAN`].
+    pub events: Vec<SpanEvent>,
+    /// Events left out past [`MAX_EVENTS_PER_SPAN`].
+    pub dropped_events: u32,
 }
 
 impl SpanRecord {
@@ -147,7 +334,47 @@ impl SpanRecord {
     /// }
     /// ```
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).map(|v| &**v)
+        self.tags.get(key).and_then(TagValue::as_str)
+    }
+
+    /// A tag's value, whatever its type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let sink = usertrail_propagator::tracing::MemorySink::new();
+    /// for record in sink.records() {
+    ///     if let Some(status) = record.value("http.response.status_code") {
+    ///         assert!(*status == 200_i64 || *status != 200_i64);
+    ///     }
+    /// }
+    /// ```
+    pub fn value(&self, key: &str) -> Option<&TagValue> {
+        self.tags.get(key)
+    }
+
+    /// The span's name as OpenTelemetry's HTTP conventions name it: `GET /orders/{id}` for
+    /// an entry span (method and `http.route`; the method alone without a route, never the
+    /// raw path, whose ids would make a name per order), `GET` for a client span, the
+    /// `tracing` span name otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let sink = usertrail_propagator::tracing::MemorySink::new();
+    /// for record in sink.records() {
+    ///     println!("{}", record.otel_name());
+    /// }
+    /// ```
+    pub fn otel_name(&self) -> Cow<'static, str> {
+        let method = self.tag("http.request.method");
+        match (self.kind, method) {
+            (SpanKind::Server, Some(method)) => {
+                Cow::Owned(super::http_span_name(method, self.tag("http.route")))
+            }
+            (SpanKind::Client, Some(method)) => Cow::Owned(super::http_span_name(method, None)),
+            _ => self.name.clone(),
+        }
     }
 }
 
@@ -311,7 +538,8 @@ mod tests {
     #[test]
     fn serializes_ids_as_hex_and_times_as_nanos() {
         let mut tags = BTreeMap::new();
-        tags.insert(Cow::Borrowed("usr.id"), Cow::Borrowed("user_123"));
+        tags.insert(Cow::Borrowed("usr.id"), TagValue::from("user_123"));
+        tags.insert(Cow::Borrowed("items"), TagValue::from(3_i64));
         let record = SpanRecord {
             trace_id: TraceId::new(0xab).unwrap(),
             span_id: SpanId::new(0xcd).unwrap(),
@@ -323,6 +551,9 @@ mod tests {
             duration: Duration::from_micros(2),
             tags,
             error: false,
+            status_message: None,
+            events: Vec::new(),
+            dropped_events: 0,
         };
         let json = serde_json::to_value(&record).unwrap();
         assert_eq!(
@@ -336,8 +567,11 @@ mod tests {
                 "kind": "server",
                 "start_unix_nanos": 1500,
                 "duration_nanos": 2000,
-                "tags": {"usr.id": "user_123"},
+                "tags": {"items": 3, "usr.id": "user_123"},
                 "error": false,
+                "status_message": null,
+                "events": [],
+                "dropped_events": 0,
             })
         );
         assert_eq!(record.start_unix_nanos(), 1500);

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use ::tracing::Span;
 use ::tracing::field::Empty;
 
+use super::names::IdentityAttributes;
 use super::scope;
+use super::semconv::{self, http_span_name};
 use crate::{
     ACCOUNT_ID_ATTRIBUTE, Baggage, Context, Extracted, Extractor, Identity, Injector,
     PropagatorType, SESSION_ID_ATTRIBUTE, SamplingPriority, SpanContext, SpanId, TraceFlags,
@@ -31,20 +33,9 @@ pub const DEFAULT_MAX_TAG_VALUE_LEN: usize = 256;
 /// Default for `PropagateContextLayer::with_max_baggage_tags`: `baggage.<key>` tags per request.
 pub const DEFAULT_MAX_BAGGAGE_TAGS: usize = 16;
 
-/// The fields of the entry span that `set_user` / `set_account` may fill in (they are
-/// declared up front, so they also reach `fmt` and `tracing-opentelemetry`); any other tag is
-/// recorded by `UsertrailLayer` (and, with the bridge, set as an OpenTelemetry attribute).
-pub(crate) const DECLARED_TAGS: &[&str] = &[
-    SESSION_ID_ATTRIBUTE,
-    USER_ID_ATTRIBUTE,
-    ACCOUNT_ID_ATTRIBUTE,
-    "usr.name",
-    "usr.email",
-    "usr.session_id",
-    "usr.role",
-    "usr.scope",
-    "account.name",
-];
+/// `url.query`, `user_agent.original` and `server.address` longer than this (or than the tag
+/// value cap, if larger) are left out: a browser's user agent is about 150 bytes.
+const MIN_HTTP_VALUE_CAP: usize = 1024;
 
 #[derive(Clone)]
 enum Keys {
@@ -177,6 +168,7 @@ pub(crate) struct Config {
     pub(crate) identity_in_baggage: bool,
     #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
     pub(crate) opentelemetry: bool,
+    pub(crate) identity_attributes: IdentityAttributes,
 }
 
 /// A layer's [`Config`]: the default one (a `static`, so `PropagateContext::new` can be a
@@ -212,6 +204,7 @@ impl Config {
         max_tag_value_len: DEFAULT_MAX_TAG_VALUE_LEN,
         identity_in_baggage: false,
         opentelemetry: false,
+        identity_attributes: IdentityAttributes::Datadog,
     };
 
     /// Whether a baggage value may become a tag: not empty, within the length cap, no
@@ -301,6 +294,7 @@ impl Inner {
                 let identity = Identity::from_baggage(&self.baggage);
                 for (attribute, value) in identity.attributes() {
                     if config.tag_value_fits(value) {
+                        let attribute = config.identity_attributes.rename(attribute);
                         out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
                     }
                 }
@@ -437,14 +431,23 @@ fn is_http_field(key: &str) -> bool {
     matches!(key, "http.request.method" | "url.path")
 }
 
-fn intern_method(method: &str) -> Cow<'static, str> {
-    const METHODS: &[&str] = &[
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
-    ];
-    match METHODS.iter().find(|m| **m == method) {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(String::from(method)),
-    }
+/// What the entry span says about the request, following OpenTelemetry's HTTP server
+/// conventions; `PropagateContext` fills it in from the `http::Request`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestInfo<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) path: &'a str,
+    /// Without the `?`; `None` when the request has none.
+    pub(crate) query: Option<&'a str>,
+    /// `http` or `https`.
+    pub(crate) scheme: &'a str,
+    /// The route template that matched (`/orders/{id}`), when the router says.
+    pub(crate) route: Option<&'a str>,
+    /// From `Host` (or the URI's authority).
+    pub(crate) server_address: Option<&'a str>,
+    pub(crate) server_port: Option<u16>,
+    pub(crate) protocol_version: Option<&'static str>,
+    pub(crate) user_agent: Option<&'a str>,
 }
 
 /// Starts a request: extracts the caller's context from `headers`, opens the entry span and
@@ -452,9 +455,15 @@ fn intern_method(method: &str) -> Cow<'static, str> {
 pub(crate) fn start_request<E: Extractor + ?Sized>(
     config: &SharedConfig,
     headers: &E,
-    method: &str,
-    path: &str,
+    info: &RequestInfo<'_>,
 ) -> (Arc<RequestState>, Span) {
+    let path = info.path;
+    let (method, method_replaced) = semconv::normalize_method(info.method);
+    // Request text the client chose: left out whole when long (never cut).
+    let fits = |v: &&str| v.len() <= config.max_tag_value_len.max(MIN_HTTP_VALUE_CAP);
+    let query = info.query.filter(fits).map(semconv::redact_query);
+    let user_agent = info.user_agent.filter(fits);
+    let server_address = info.server_address.filter(fits);
     let extracted = crate::extract_with(headers, config.extract);
     for problem in extracted.errors() {
         ::tracing::debug!(target: TARGET, %problem, "trace context header rejected");
@@ -475,7 +484,7 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
     let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
     let base = recorded.then(|| {
         let mut base = Vec::with_capacity(5);
-        base.push(("http.request.method", intern_method(method)));
+        base.push(("http.request.method", Cow::Borrowed(method)));
         base.push((
             "url.path",
             if path == "/" {
@@ -490,6 +499,7 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
             (ACCOUNT_ID_ATTRIBUTE, account_id),
         ] {
             if let Some(value) = value {
+                let attribute = config.identity_attributes.rename(attribute);
                 base.push((attribute, Cow::Owned(String::from(value))));
             }
         }
@@ -504,30 +514,56 @@ pub(crate) fn start_request<E: Extractor + ?Sized>(
             inner.parent_id,
         )
     };
-    let span = scope::creating(&state, || {
-        ::tracing::info_span!(
-            target: TARGET,
-            ENTRY_SPAN_NAME,
-            otel.kind = "server",
-            otel.status_code = Empty,
-            trace_id = %trace_id,
-            span_id = %span_id,
-            parent_id = parent_id.map(::tracing::field::display),
-            http.request.method = method,
-            url.path = path,
-            http.response.status_code = Empty,
-            error = Empty,
-            duration_ms = Empty,
-            session.id = session_id,
+    // One callsite per naming: `tracing` field names are fixed at the callsite.
+    macro_rules! entry_span {
+        ($($identity:tt)*) => {
+            ::tracing::info_span!(
+                target: TARGET,
+                ENTRY_SPAN_NAME,
+                otel.kind = "server",
+                otel.name = http_span_name(method, info.route).as_str(),
+                otel.status_code = Empty,
+                trace_id = %trace_id,
+                span_id = %span_id,
+                parent_id = parent_id.map(::tracing::field::display),
+                http.request.method = method,
+                http.request.method_original = method_replaced.then_some(info.method),
+                url.path = path,
+                url.query = query.as_deref(),
+                url.scheme = info.scheme,
+                http.route = info.route,
+                server.address = server_address,
+                // As `i64`: tracing-opentelemetry exports unsigned fields as text.
+                server.port = info.server_port.map(i64::from),
+                network.protocol.version = info.protocol_version,
+                user_agent.original = user_agent,
+                http.response.status_code = Empty,
+                error = Empty,
+                error.type = Empty,
+                duration_ms = Empty,
+                session.id = session_id,
+                account.id = account_id,
+                account.name = Empty,
+                $($identity)*
+            )
+        };
+    }
+    let span = scope::creating(&state, || match config.identity_attributes {
+        IdentityAttributes::Datadog => entry_span!(
             usr.id = user_id,
-            account.id = account_id,
             usr.name = Empty,
             usr.email = Empty,
             usr.session_id = Empty,
             usr.role = Empty,
             usr.scope = Empty,
-            account.name = Empty,
-        )
+        ),
+        IdentityAttributes::OpenTelemetry => entry_span!(
+            user.id = user_id,
+            user.name = Empty,
+            user.email = Empty,
+            user.roles = Empty,
+            user.scope = Empty,
+        ),
     });
     (state, span)
 }

@@ -228,22 +228,23 @@ impl RequestContext {
                 ::tracing::debug!(target: TARGET, error = %e, "user.id not added to baggage");
             }
         }
+        let names = self.state.config.identity_attributes;
         let fields = [
-            ("usr.id", Some(user.id)),
-            ("usr.name", user.name),
-            ("usr.email", user.email),
-            ("usr.session_id", user.session_id),
-            ("usr.role", user.role),
-            ("usr.scope", user.scope),
+            ("id", Some(user.id)),
+            ("name", user.name),
+            ("email", user.email),
+            ("session_id", user.session_id),
+            ("role", user.role),
+            ("scope", user.scope),
         ];
-        for (key, value) in fields {
+        for (field, value) in fields {
             if let Some(value) = value {
-                RequestState::set_service_tag(&mut inner, Cow::Borrowed(key), value);
+                RequestState::set_service_tag(&mut inner, names.user_field(field), value);
             }
         }
         for (key, value) in user.extra {
             if extra_key_ok(&key, USER_FIELDS) {
-                RequestState::set_service_tag(&mut inner, Cow::Owned(format!("usr.{key}")), value);
+                RequestState::set_service_tag(&mut inner, names.user_field(&key), value);
             }
         }
         true

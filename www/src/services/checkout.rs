@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,7 +31,7 @@ struct Checkout {
     client: ClientWithMiddleware,
 }
 
-/// The checkout router: `GET /api/products`, `POST /api/checkout`, behind
+/// The checkout router: `GET /api/products`, `POST /api/checkout`, `GET /api/orders/{id}`, behind
 /// `PropagateContextLayer`, this service's subscriber, and CORS for the shop's origins.
 pub fn router(
     payments_url: String,
@@ -57,6 +57,7 @@ pub fn router(
     Router::new()
         .route("/api/products", get(products))
         .route("/api/checkout", post(checkout))
+        .route("/api/orders/{id}", get(order_status))
         .with_state(Checkout {
             payments: payments_url,
             client,
@@ -96,6 +97,31 @@ async fn products(headers: HeaderMap) -> Json<Value> {
         "trace_id": trace_id(),
         "received": received(&headers),
     }))
+}
+
+/// An order's status. The demo keeps no orders: ids it handed out (`ord_…`) are confirmed.
+/// A route with a parameter, so its spans are named `GET /api/orders/{id}`, one name for
+/// every order.
+async fn order_status(Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let known = id.starts_with("ord_");
+    async {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    .instrument(tracing::info_span!("order.lookup", found = known))
+    .await;
+    if known {
+        reply(
+            StatusCode::OK,
+            json!({ "order_id": id, "status": "confirmed" }),
+            &headers,
+        )
+    } else {
+        reply(
+            StatusCode::NOT_FOUND,
+            json!({ "error": "no such order" }),
+            &headers,
+        )
+    }
 }
 
 #[derive(Deserialize)]

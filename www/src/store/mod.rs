@@ -201,8 +201,19 @@ impl Span {
         error: bool,
         tags: BTreeMap<String, String>,
     ) -> Self {
-        let resource = match (tags.get("http.request.method"), tags.get("url.path")) {
-            (Some(method), Some(path)) => format!("{method} {path}"),
+        // The route when the router said (`GET /orders/{id}`: one resource for all orders).
+        // A client span has the whole URL: its path is the target.
+        let client_path = tags.get("url.full").map(|url| {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+            let path = rest.find('/').map_or("/", |i| &rest[i..]);
+            path.split(['?', '#']).next().unwrap_or("/").to_owned()
+        });
+        let target = tags
+            .get("http.route")
+            .or_else(|| tags.get("url.path"))
+            .or(client_path.as_ref());
+        let resource = match (tags.get("http.request.method"), target) {
+            (Some(method), Some(target)) => format!("{method} {target}"),
             _ => name.clone(),
         };
         let status_code = tags
