@@ -16,7 +16,8 @@ use usertrail_propagator::tracing::{SpanSink, UsertrailLayer};
 use crate::services::third_party::Recorder;
 use crate::services::web::{SpanDestination, WebConfig};
 use crate::services::{checkout, payments, third_party, web};
-use crate::store::{Store, StoreSink, Writer, synth};
+use crate::store::sqlite::{Store, StoreSink, Writer};
+use crate::store::{SpanWriter, synth};
 
 /// How to run the demo.
 #[derive(Clone, Debug)]

@@ -3,9 +3,8 @@
 //! party that must see nothing, a span store, and a trace explorer that answers "which users
 //! and accounts did this error or slow request hurt?".
 //!
-//! * [`query`]: the search syntax (`@usr.id:user_123 service:checkout status:error`), parsed
-//!   by hand with positioned errors, compiled to SQL with bound parameters.
-//! * [`store`]: SQLite (bundled) in one file, written in batches by a background thread.
+//! * [`query`], [`store`]: the explorer's (crate `usertrail-explorer`), which the demo's
+//!   services write their spans into in-process.
 //! * [`services`]: the axum routers.
 //! * [`app`]: starts everything; `usertrail-demo --help` for the options.
 //! * `otlp` (feature `otlp`, on by default): OTLP export instead of the store when
@@ -16,6 +15,6 @@ pub mod catalog;
 pub mod dispatch;
 #[cfg(feature = "otlp")]
 pub mod otlp;
-pub mod query;
 pub mod services;
-pub mod store;
+
+pub use usertrail_explorer::{query, store};

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::Value;
 use usertrail_www::app::{self, Addresses, Options};
 use usertrail_www::query::parse;
-use usertrail_www::store::{Scope, Span, Store};
+use usertrail_www::store::sqlite::Store;
+use usertrail_www::store::{Scope, Span, SpanStore};
 
 struct Demo {
     addresses: Addresses,

@@ -2,9 +2,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::synth::{self, Rng};
 use super::*;
 use crate::query::{Cmp, Expr, Field, Matcher, parse};
+use crate::store::percentile;
+use crate::store::synth::{self, Rng};
 
 /// A store file in a fresh temporary folder, removed on drop.
 struct TempStore {
@@ -330,7 +331,7 @@ fn time<T>(f: impl Fn() -> T) -> (T, f64, f64) {
 /// not part of the default run:
 ///
 /// ```text
-/// cargo test -p usertrail-www --release -- --ignored --nocapture store_1m
+/// cargo test -p usertrail-explorer --release -- --ignored --nocapture store_1m
 /// ```
 #[test]
 #[ignore = "1M spans: run with --release -- --ignored --nocapture store_1m"]

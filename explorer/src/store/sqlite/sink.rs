@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use usertrail_propagator::tracing::{SpanRecord, SpanSink};
 
-use super::{Result, Span, Writer};
+use super::{Result, Span, SpanWriter, Writer};
 
 /// Spans waiting for the writer thread; past that, new spans are dropped (and counted)
 /// rather than slowing requests down.
@@ -50,7 +50,7 @@ impl StoreSink {
         thread::Builder::new()
             .name("span-store".into())
             .spawn(move || write_loop(writer, &rx, &thread_stats))
-            .map_err(|e| super::StoreError(format!("span store thread: {e}")))?;
+            .map_err(|e| super::StoreError::new(format!("span store thread: {e}")))?;
         Ok(StoreSink { tx, stats })
     }
 

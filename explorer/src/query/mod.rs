@@ -14,11 +14,11 @@
 //! | parentheses | `service:checkout (status:error OR @duration:>1s)` | grouping |
 //!
 //! [`parse`] never panics; a query that does not parse gives a [`ParseError`] with the
-//! character position of the problem, for the explorer to point at. [`Query::to_sql`] turns a
-//! parsed query into a SQL condition with bound parameters: user text never becomes SQL text.
+//! character position of the problem, for the explorer to point at. The language knows no
+//! storage: each store (see [`crate::store`]) compiles a [`Query`] into its own language.
 //!
 //! ```
-//! use usertrail_www::query::parse;
+//! use usertrail_explorer::query::parse;
 //!
 //! let q = parse("@usr.id:user_123 service:checkout status:error").unwrap();
 //! assert_eq!(q.to_string(), "@usr.id:user_123 service:checkout status:error");
@@ -28,13 +28,10 @@
 //! assert_eq!(err.message(), "this `(` is never closed: add a `)`");
 //! ```
 
-mod sql;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
-
-pub use sql::{GroupKey, Sql, group_key};
 
 /// A parsed query: a tree of terms joined by AND, OR and NOT. [`Query::all`] (the empty
 /// query) matches every span.
