@@ -8,5 +8,9 @@
 //! * [`api`]: the explorer page and its JSON API.
 
 pub mod api;
+pub mod ingest;
+pub mod otlp;
 pub mod query;
+pub mod remap;
+pub mod server;
 pub mod store;

@@ -16,6 +16,7 @@ use serde::Serialize;
 use usertrail_propagator::tracing::{SpanKind, SpanRecord};
 
 use crate::query::Query;
+use crate::remap::{self, Origin};
 
 /// An error of the store (SQLite's, or a bad group-by key).
 #[derive(Debug)]
@@ -72,7 +73,7 @@ fn nanos(d: Duration) -> i64 {
 }
 
 impl Span {
-    /// The span the propagator's `UsertrailLayer` recorded.
+    /// The span the propagator's `UsertrailLayer` recorded, identity [remapped](crate::remap).
     pub fn from_record(record: &SpanRecord) -> Self {
         let kind = match record.kind {
             SpanKind::Server => "server",
@@ -83,7 +84,7 @@ impl Span {
             .start
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, nanos);
-        Span::new(
+        let mut span = Span::new(
             record.trace_id.to_string(),
             record.span_id.to_string(),
             record.parent_id.map(|p| p.to_string()),
@@ -98,7 +99,13 @@ impl Span {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        )
+        );
+        remap::apply(
+            &mut span.tags,
+            record.kind == SpanKind::Server,
+            Origin::Usertrail,
+        );
+        span
     }
 
     /// A span; `resource` and `status_code` are worked out from the tags

@@ -45,6 +45,7 @@ use super::{
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
+use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
 
 pub use sink::StoreSink;
 impl From<rusqlite::Error> for StoreError {
@@ -56,15 +57,25 @@ impl From<rusqlite::Error> for StoreError {
 /// Spans deleted per transaction when enforcing retention by age.
 const RETENTION_CHUNK: u64 = 10_000;
 
-/// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`.
-const COLUMN_TAGS: &[&str] = &[
-    "usr.id",
-    "account.id",
-    "session.id",
-    "http.response.status_code",
-    "error",
-    "duration_ms",
+/// The identity attributes and their columns of `spans` (filled on entry spans only), the
+/// one place that maps them.
+const IDENTITY_COLUMNS: [(&str, &str); 3] = [
+    (USER_ID_ATTRIBUTE, "s.usr_id"),
+    (ACCOUNT_ID_ATTRIBUTE, "s.account_id"),
+    (SESSION_ID_ATTRIBUTE, "s.session_id"),
 ];
+
+/// The identity column of an attribute, if it has one.
+fn identity_column(attribute: &str) -> Option<&'static str> {
+    IDENTITY_COLUMNS
+        .iter()
+        .find(|(a, _)| *a == attribute)
+        .map(|(_, column)| *column)
+}
+
+/// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`, besides the
+/// identity.
+const COLUMN_TAGS: &[&str] = &["http.response.status_code", "error", "duration_ms"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spans (
@@ -219,14 +230,14 @@ impl SpanWriter for Writer {
                     span.duration_ns,
                     span.error,
                     span.status_code,
-                    span.tag("usr.id"),
-                    span.tag("account.id"),
-                    span.tag("session.id"),
+                    span.tag(IDENTITY_COLUMNS[0].0),
+                    span.tag(IDENTITY_COLUMNS[1].0),
+                    span.tag(IDENTITY_COLUMNS[2].0),
                     tags,
                 ])?;
                 let id = tx.last_insert_rowid();
                 for (key, value) in &span.tags {
-                    if !COLUMN_TAGS.contains(&key.as_str()) {
+                    if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
                         tag_stmt.execute(params![key, value, id])?;
                     }
                 }
@@ -266,8 +277,15 @@ impl SpanWriter for Writer {
         }
         if dropped > 0 {
             // Gives the freed pages back to the file system (the file was created with
-            // auto_vacuum = INCREMENTAL); without it the file keeps its size and reuses them.
-            self.conn.execute_batch("PRAGMA incremental_vacuum")?;
+            // auto_vacuum = INCREMENTAL; without it the file keeps its size and reuses them),
+            // and the checkpoint makes the main file and the WAL shrink now.
+            // Each step of incremental_vacuum frees some pages: step it to the end.
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            drop(rows);
+            drop(stmt);
+            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
         }
         Ok(dropped)
     }

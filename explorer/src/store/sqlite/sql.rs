@@ -24,10 +24,10 @@ enum TagColumn {
 /// Tags with a column of their own (indexed, or cheap to filter on). The other tags are rows
 /// of the `tags` table, indexed on `(key, value)`.
 fn tag_column(key: &str) -> Option<TagColumn> {
+    if let Some(column) = super::identity_column(key) {
+        return Some(TagColumn::Text(column));
+    }
     Some(match key {
-        "usr.id" => TagColumn::Text("s.usr_id"),
-        "account.id" => TagColumn::Text("s.account_id"),
-        "session.id" => TagColumn::Text("s.session_id"),
         "http.response.status_code" | "http.status_code" => TagColumn::Integer("s.status_code"),
         "error" => TagColumn::Bool("s.error"),
         _ => return None,
@@ -276,10 +276,10 @@ pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
         text: text.into(),
         params: Vec::new(),
     };
+    if let Some(column) = super::identity_column(key) {
+        return Ok(fixed(column));
+    }
     Ok(match key {
-        "usr.id" => fixed("s.usr_id"),
-        "account.id" => fixed("s.account_id"),
-        "session.id" => fixed("s.session_id"),
         "service" => fixed("s.service"),
         "resource" | "resource_name" => fixed("s.resource"),
         "name" | "operation_name" => fixed("s.name"),
