@@ -106,12 +106,21 @@ fn error(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(json!({ "error": body }))).into_response()
 }
 
+/// The longest query taken, in bytes: queries come from anyone who can reach the API.
+pub const MAX_QUERY_BYTES: usize = 4_096;
+
 /// Runs `f` on the store on a blocking thread; the JSON it returns gets `took_ms`.
 async fn with_store<T, F>(backend: &Shared, q: &str, f: F) -> Response
 where
     T: serde::Serialize + Send + 'static,
     F: FnOnce(&dyn SpanStore, Query) -> crate::store::Result<T> + Send + 'static,
 {
+    if q.len() > MAX_QUERY_BYTES {
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({ "message": format!("the query is over {MAX_QUERY_BYTES} bytes"), "position": 0 }),
+        );
+    }
     let query = match parse(q) {
         Ok(query) => query,
         Err(e) => {

@@ -102,10 +102,7 @@ pub async fn run(
     let router = Router::new()
         .route(
             otlp::TRACES_PATH,
-            post(otlp::export).with_state(Receiver {
-                ingest: ingest.clone(),
-                max_body: options.max_body,
-            }),
+            post(otlp::export).with_state(Receiver::new(ingest.clone(), options.max_body)),
         )
         .route(
             "/api/status",

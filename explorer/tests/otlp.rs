@@ -682,3 +682,58 @@ fn help_explains_every_option() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn usertrail_propagator_spans_count_as_baggage_unless_set_user_left_proof() {
+    let explorer = start(|_| {}).await;
+    let from_baggage = otlp_span(
+        0x88,
+        1,
+        Some(9),
+        span::SpanKind::Server,
+        "POST /api/checkout",
+        &[("usr.id", "user_123")],
+    );
+    let after_set_user = otlp_span(
+        0x88,
+        2,
+        Some(8),
+        span::SpanKind::Server,
+        "POST /charge",
+        &[("usr.id", "user_123"), ("usr.role", "admin")],
+    );
+    explorer
+        .export(&request("checkout", "usertrail", vec![from_baggage]))
+        .await;
+    explorer
+        .export(&request("payments", "usertrail", vec![after_set_user]))
+        .await;
+    let baggage = explorer
+        .search("@usr.id:user_123 @usr.id.source:baggage", true)
+        .await;
+    assert_eq!(services(&baggage), ["checkout"]);
+    let own = explorer
+        .search("@usr.id:user_123 -@usr.id.source:baggage", true)
+        .await;
+    assert_eq!(services(&own), ["payments"]);
+}
+
+#[tokio::test]
+async fn queries_over_the_cap_or_too_deep_get_a_400() {
+    let explorer = start(|_| {}).await;
+    for q in ["(".repeat(5_000), "(".repeat(100)] {
+        let res = explorer
+            .client
+            .get(format!(
+                "{}/api/search?q={}",
+                explorer.url,
+                q.replace('(', "%28")
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let body: Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}

@@ -14,6 +14,7 @@
 mod convert;
 
 use std::io::Read;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -24,6 +25,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
+use tokio::sync::Semaphore;
 
 pub use convert::{MAX_ATTRIBUTES, MAX_VALUE_CHARS, spans};
 
@@ -51,13 +53,28 @@ const INVALID_ARGUMENT: i32 = 3;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 
+/// Requests read, decompressed and decoded at the same time at most; past that, a 429. With
+/// the body limit this bounds the memory requests hold before their spans reach the queue.
+pub const MAX_IN_FLIGHT: usize = 16;
+
 /// The receiver's settings and its way into the store.
 #[derive(Clone, Debug)]
 pub struct Receiver {
-    /// Where spans go.
-    pub ingest: Ingest,
-    /// The largest body taken, compressed and decompressed, in bytes.
-    pub max_body: usize,
+    ingest: Ingest,
+    max_body: usize,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Receiver {
+    /// A receiver handing spans to `ingest`, taking bodies of at most `max_body` bytes
+    /// (compressed and decompressed).
+    pub fn new(ingest: Ingest, max_body: usize) -> Self {
+        Receiver {
+            ingest,
+            max_body,
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -124,6 +141,50 @@ fn gunzip(body: &[u8], limit: usize) -> Result<Option<Vec<u8>>, String> {
     Ok((taken <= limit).then_some(out))
 }
 
+/// The spans of a body, or the response that refuses it.
+fn decode(
+    encoding: Encoding,
+    content_encoding: &str,
+    bytes: &[u8],
+    limit: usize,
+) -> Result<convert::Converted, Box<Response>> {
+    let gunzipped;
+    let plain: &[u8] = if content_encoding == "gzip" {
+        match gunzip(bytes, limit) {
+            Ok(Some(plain)) => {
+                gunzipped = plain;
+                &gunzipped
+            }
+            Ok(None) => return Err(Box::new(too_large(encoding, limit))),
+            Err(message) => {
+                return Err(Box::new(failure(
+                    encoding,
+                    StatusCode::BAD_REQUEST,
+                    INVALID_ARGUMENT,
+                    message,
+                )));
+            }
+        }
+    } else {
+        bytes
+    };
+    let decoded = match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(plain).map_err(|e| e.to_string()),
+        Encoding::Json => {
+            serde_json::from_slice::<ExportTraceServiceRequest>(plain).map_err(|e| e.to_string())
+        }
+    };
+    match decoded {
+        Ok(request) => Ok(spans(request)),
+        Err(e) => Err(Box::new(failure(
+            encoding,
+            StatusCode::BAD_REQUEST,
+            INVALID_ARGUMENT,
+            format!("the body is not an OTLP ExportTraceServiceRequest: {e}"),
+        ))),
+    }
+}
+
 /// `POST /v1/traces`.
 pub async fn export(State(receiver): State<Receiver>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -133,6 +194,14 @@ pub async fn export(State(receiver): State<Receiver>, request: Request) -> Respo
             format!("OTLP/HTTP takes Content-Type {PROTOBUF} or {JSON}"),
         )
             .into_response();
+    };
+    let Ok(permit) = Arc::clone(&receiver.in_flight).try_acquire_owned() else {
+        return failure(
+            encoding,
+            StatusCode::TOO_MANY_REQUESTS,
+            RESOURCE_EXHAUSTED,
+            "too many requests at once: retry later".into(),
+        );
     };
     let limit = receiver.max_body;
     let bytes: Bytes = match axum::body::to_bytes(Body::new(body), limit).await {
@@ -144,44 +213,32 @@ pub async fn export(State(receiver): State<Receiver>, request: Request) -> Respo
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .unwrap_or("identity");
-    let plain: Vec<u8> = if content_encoding.eq_ignore_ascii_case("gzip") {
-        match gunzip(&bytes, limit) {
-            Ok(Some(plain)) => plain,
-            Ok(None) => return too_large(encoding, limit),
-            Err(message) => {
-                return failure(encoding, StatusCode::BAD_REQUEST, INVALID_ARGUMENT, message);
-            }
-        }
-    } else if content_encoding.eq_ignore_ascii_case("identity") {
-        bytes.to_vec()
-    } else {
+        .unwrap_or("identity")
+        .to_ascii_lowercase();
+    if content_encoding != "gzip" && content_encoding != "identity" {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("Content-Encoding `{content_encoding}`: only gzip is taken"),
         )
             .into_response();
-    };
-    let decoded = match encoding {
-        Encoding::Protobuf => {
-            ExportTraceServiceRequest::decode(plain.as_slice()).map_err(|e| e.to_string())
-        }
-        Encoding::Json => {
-            serde_json::from_slice::<ExportTraceServiceRequest>(&plain).map_err(|e| e.to_string())
-        }
-    };
-    let request = match decoded {
-        Ok(request) => request,
+    }
+    // Decompressing and decoding 16 MiB is CPU work: off the async threads.
+    let decoded =
+        tokio::task::spawn_blocking(move || decode(encoding, &content_encoding, &bytes, limit))
+            .await;
+    drop(permit);
+    let converted = match decoded {
+        Ok(Ok(converted)) => converted,
+        Ok(Err(response)) => return *response,
         Err(e) => {
             return failure(
                 encoding,
-                StatusCode::BAD_REQUEST,
+                StatusCode::INTERNAL_SERVER_ERROR,
                 INVALID_ARGUMENT,
-                format!("the body is not an OTLP ExportTraceServiceRequest: {e}"),
+                format!("decoding failed: {e}"),
             );
         }
     };
-    let converted = spans(request);
     if !converted.spans.is_empty() {
         let stored = match receiver.ingest.submit(converted.spans) {
             Ok(stored) => stored,

@@ -165,6 +165,7 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
     let mut p = Parser {
         chars: input.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     p.skip_ws();
     if p.at_end() {
@@ -226,9 +227,14 @@ const RESERVED: &[(&str, Field)] = &[
     ("span_id", Field::SpanId),
 ];
 
+/// How deep parentheses and negations may nest: the parser recurses once per level, and a
+/// query is untrusted input (a few kilobytes of `(` must get an error, not overflow the stack).
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
 }
 
 fn is_key_char(c: char) -> bool {
@@ -320,6 +326,19 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         self.skip_ws();
         let at = self.pos;
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::new(
+                at,
+                format!("the query nests deeper than {MAX_DEPTH} levels: simplify it"),
+            ));
+        }
+        self.depth += 1;
+        let result = self.unary_inner(at);
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self, at: usize) -> Result<Expr, ParseError> {
         if self.at_keyword("NOT") {
             self.pos += 3;
             self.skip_ws();

@@ -301,3 +301,23 @@ fn parsing_never_panics_on_odd_input() {
         }
     }
 }
+
+#[test]
+fn deep_nesting_is_a_positioned_error_not_a_stack_overflow() {
+    for deep in [
+        "(".repeat(100_000),
+        "-".repeat(100_000) + "a:b",
+        "NOT ".repeat(10_000) + "a:b",
+    ] {
+        let err = parse(&deep).unwrap_err();
+        assert!(err.message().contains("nests deeper"), "{}", err.message());
+    }
+    let ok = format!(
+        "{}service:a{}",
+        "(".repeat(MAX_DEPTH - 1),
+        ")".repeat(MAX_DEPTH - 1)
+    );
+    assert!(parse(&ok).is_ok());
+    let err = parse(&format!("{}service:a", "(".repeat(MAX_DEPTH))).unwrap_err();
+    assert_eq!(err.position(), MAX_DEPTH);
+}
