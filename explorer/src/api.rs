@@ -36,7 +36,8 @@ pub enum Backend {
     Unavailable(String),
 }
 
-/// The explorer page and JSON API, to merge into a server's router.
+/// The explorer page and JSON API, to merge into a server's router: [`page`], [`assets`] and
+/// [`data`] together.
 ///
 /// # Examples
 ///
@@ -47,16 +48,56 @@ pub enum Backend {
 /// # let _ = router;
 /// ```
 pub fn router(backend: Backend) -> Router {
+    page().merge(assets()).merge(data(backend))
+}
+
+/// `GET /explorer`, the page.
+///
+/// # Examples
+///
+/// ```
+/// let page: axum::Router = usertrail_explorer::api::page();
+/// # let _ = page;
+/// ```
+pub fn page() -> Router {
+    Router::new().route(
+        "/explorer",
+        get(static_file(PAGE_HTML, "text/html; charset=utf-8")),
+    )
+}
+
+/// `GET /explorer.js` and `GET /style.css`, what the page loads.
+///
+/// # Examples
+///
+/// ```
+/// let assets: axum::Router = usertrail_explorer::api::assets();
+/// # let _ = assets;
+/// ```
+pub fn assets() -> Router {
     Router::new()
         .route(
-            "/explorer",
-            get(page(PAGE_HTML, "text/html; charset=utf-8")),
+            "/explorer.js",
+            get(static_file(PAGE_JS, "text/javascript; charset=utf-8")),
         )
         .route(
-            "/explorer.js",
-            get(page(PAGE_JS, "text/javascript; charset=utf-8")),
+            "/style.css",
+            get(static_file(PAGE_CSS, "text/css; charset=utf-8")),
         )
-        .route("/style.css", get(page(PAGE_CSS, "text/css; charset=utf-8")))
+}
+
+/// The JSON API (`/api/search`, `/api/trace/{id}`, `/api/groupby`, `/api/impact`,
+/// `/api/endpoints`) over `backend`.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_explorer::api::{Backend, data};
+/// let api: axum::Router = data(Backend::Unavailable("spans go elsewhere".into()));
+/// # let _ = api;
+/// ```
+pub fn data(backend: Backend) -> Router {
+    Router::new()
         .route("/api/search", get(search))
         .route("/api/trace/{trace_id}", get(trace))
         .route("/api/groupby", get(group_by))
@@ -70,7 +111,7 @@ const PAGE_HTML: &str = include_str!("../static/explorer.html");
 const PAGE_JS: &str = include_str!("../static/explorer.js");
 const PAGE_CSS: &str = include_str!("../static/style.css");
 
-fn page(
+fn static_file(
     body: &'static str,
     content_type: &'static str,
 ) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + 'static {

@@ -27,6 +27,8 @@ OPTIONS:
                          s, m, h, d
   --retention-size SIZE  drop the oldest spans while the store is larger (default 10GiB;
                          0: no limit): B, KiB, MiB, GiB (or KB, MB, GB)
+  --synthetic N          add N spans of synthetic history at start (to try the
+                         explorer at scale; default 0)
   -h, --help             this text
 
 Sizes are bytes with an optional unit; numbers may contain _.
@@ -116,6 +118,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                 let size = parse_size(&v)
                     .ok_or_else(|| format!("--retention-size: `{v}` is not a size, e.g. 10GiB"))?;
                 options.retention.max_bytes = (size > 0).then_some(size);
+            }
+            "--synthetic" => {
+                let v = value("a number")?;
+                options.synthetic = v
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--synthetic: `{v}` is not a number"))?;
             }
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }

@@ -18,7 +18,7 @@ use crate::api::{self, Backend};
 use crate::ingest::Ingest;
 use crate::otlp::{self, Receiver};
 use crate::store::sqlite::{Store, Writer};
-use crate::store::{Retention, SpanStore};
+use crate::store::{Retention, SpanStore, SpanWriter, synth};
 
 /// The store's file inside the data folder.
 pub const STORE_FILE: &str = "spans.sqlite";
@@ -37,6 +37,8 @@ pub struct Options {
     pub queue_spans: usize,
     /// What the store keeps (7 days, 10 GiB).
     pub retention: Retention,
+    /// Spans of synthetic history to add at start, to try the explorer at scale (0).
+    pub synthetic: usize,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
                 max_age: Some(Duration::from_secs(7 * 24 * 3600)),
                 max_bytes: Some(10 << 30),
             },
+            synthetic: 0,
         }
     }
 }
@@ -76,6 +79,31 @@ async fn status(State(s): State<Status>) -> axum::Json<Value> {
     }))
 }
 
+/// Writes `n` synthetic spans (the last 24 hours) on a thread of their own.
+fn add_synthetic(path: PathBuf, n: usize) {
+    std::thread::spawn(move || {
+        let result = Writer::open(&path).and_then(|mut writer| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(0));
+            let mut failed = None;
+            synth::generate(n, now.unsigned_abs(), now, 10_000, |chunk| {
+                if failed.is_none() {
+                    failed = writer.insert(chunk).err();
+                }
+            });
+            match failed {
+                Some(e) => Err(e),
+                None => writer.analyze(),
+            }
+        });
+        match result {
+            Ok(()) => println!("usertrail-explorer: {n} synthetic spans added to the store"),
+            Err(e) => eprintln!("usertrail-explorer: synthetic spans: {e}"),
+        }
+    });
+}
+
 /// Opens the store, starts the writer and binds `options.listen`; then calls `ready` with
 /// the address and serves until `shutdown` completes.
 ///
@@ -93,6 +121,9 @@ pub async fn run(
     let writer = Writer::open(&path).map_err(io::Error::other)?;
     let store = Arc::new(Store::open(&path).map_err(io::Error::other)?);
     let ingest = Ingest::start(Box::new(writer), options.queue_spans, options.retention)?;
+    if options.synthetic > 0 {
+        add_synthetic(path.clone(), options.synthetic);
+    }
     let listener = TcpListener::bind(&options.listen).await.map_err(|e| {
         io::Error::new(
             e.kind(),

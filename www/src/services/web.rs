@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -57,12 +58,26 @@ pub struct WebConfig {
 pub fn router(config: WebConfig) -> Router {
     let statics = config.static_dir.clone();
     let pkg = config.pkg_dir.clone();
-    let backend = match (&config.store, &config.destination) {
-        (Some(store), _) => Backend::Store(Arc::clone(store) as Arc<dyn SpanStore>),
-        (None, SpanDestination::Otlp(endpoint)) => Backend::Unavailable(format!(
-            "spans are exported over OTLP to {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT is set); this explorer reads the local store only"
-        )),
-        (None, SpanDestination::Store(..)) => Backend::Unavailable("no span store".into()),
+    let explorer = match (&config.store, &config.destination) {
+        (Some(store), _) => api::router(Backend::Store(Arc::clone(store) as Arc<dyn SpanStore>)),
+        // The spans are with the service they were exported to: usertrail-explorer serves its
+        // page at `/explorer` beside `/v1/traces`, so the shop's link leads there.
+        (None, SpanDestination::Otlp(endpoint)) => {
+            let page = format!("{}/explorer", endpoint.trim_end_matches('/'));
+            let message = format!(
+                "spans are exported over OTLP to {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT is set); this explorer reads the local store only: open {page}"
+            );
+            Router::new()
+                .route(
+                    "/explorer",
+                    get(move || std::future::ready(Redirect::temporary(&page))),
+                )
+                .merge(api::assets())
+                .merge(api::data(Backend::Unavailable(message)))
+        }
+        (None, SpanDestination::Store(..)) => {
+            api::router(Backend::Unavailable("no span store".into()))
+        }
     };
     Router::new()
         .route("/config.json", get(page_config))
@@ -71,7 +86,7 @@ pub fn router(config: WebConfig) -> Router {
         .route_service("/", ServeFile::new(statics.join("index.html")))
         .nest_service("/pkg", ServeDir::new(pkg))
         .with_state(Arc::new(config))
-        .merge(api::router(backend))
+        .merge(explorer)
         .fallback_service(ServeDir::new(statics))
 }
 
