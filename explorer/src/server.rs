@@ -143,6 +143,10 @@ pub async fn run(
                 path,
             }),
         )
+        .route(
+            "/",
+            get(|| std::future::ready(axum::response::Redirect::temporary("/explorer"))),
+        )
         .merge(api::router(Backend::Store(store as Arc<dyn SpanStore>)));
     ready(listener.local_addr()?);
     axum::serve(listener, router)

@@ -431,6 +431,13 @@ else {
   $('by-custom').value = state.by;
 }
 
+// Served by the demo, the page links to its shop; served by usertrail-explorer, there is none.
+fetch('/config.json')
+  .then((r) => {
+    if (r.ok) $('shop-link').hidden = false;
+  })
+  .catch(() => {});
+
 window.explorer = { search, openTrace, state };
 await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);
 window.explorer.ready = true;

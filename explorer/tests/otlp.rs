@@ -738,3 +738,63 @@ async fn queries_over_the_cap_or_too_deep_get_a_400() {
         assert!(body["error"]["message"].is_string(), "{body}");
     }
 }
+
+/// Starts the binary on a free port; its URL.
+fn spawn_binary(dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_usertrail-explorer"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(json) = line.strip_prefix("usertrail-explorer ready ") {
+            let ready: Value = serde_json::from_str(json).unwrap();
+            return (child, ready["url"].as_str().unwrap().to_owned());
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the explorer did not start");
+}
+
+#[tokio::test]
+async fn spans_acknowledged_with_200_survive_the_process_being_killed() {
+    let dir = std::env::temp_dir().join(format!("usertrail-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, url) = spawn_binary(&dir);
+    let (checkout, payments) = checkout_and_payments(0x99);
+    let client = reqwest::Client::new();
+    for req in [&checkout, &payments] {
+        let res = client
+            .post(format!("{url}/v1/traces"))
+            .header("content-type", PROTOBUF)
+            .body(req.encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    child.wait().unwrap();
+
+    let (mut again, url) = spawn_binary(&dir);
+    let found: Value = serde_json::from_slice(
+        &client
+            .get(format!("{url}/api/trace/{}", "99".repeat(16)))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(found["spans"].as_array().unwrap().len(), 4, "{found}");
+    again.kill().unwrap();
+    again.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -142,6 +142,25 @@ async fn the_demo_exports_to_the_explorer_and_the_remap_tags_each_entry_span() {
     let found = get(&format!("{explorer}/api/search?q=%40usr.id%3Auser_123")).await;
     assert_eq!(found["total"], 2, "{found}");
 
+    // The shop's explorer link leads to the explorer, query and all.
+    let res = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/explorer?q=status%3Aerror",
+            ready["shop"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.headers()["location"],
+        format!("{explorer}/explorer?q=status%3Aerror").as_str()
+    );
+
     drop(demo.stdin.take());
     let _ = demo.wait();
 }

@@ -70,7 +70,13 @@ pub fn router(config: WebConfig) -> Router {
             Router::new()
                 .route(
                     "/explorer",
-                    get(move || std::future::ready(Redirect::temporary(&page))),
+                    get(move |uri: axum::http::Uri| {
+                        let to = match uri.query() {
+                            Some(q) => format!("{page}?{q}"),
+                            None => page.clone(),
+                        };
+                        std::future::ready(Redirect::temporary(&to))
+                    }),
                 )
                 .merge(api::assets())
                 .merge(api::data(Backend::Unavailable(message)))
