@@ -34,8 +34,9 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -50,6 +51,12 @@ use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_A
 pub use sink::StoreSink;
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return StoreError::new(format!(
+                "the query ran longer than its budget ({} s) and was cancelled: narrow it (a service, a time, a user)",
+                QUERY_BUDGET.as_secs()
+            ));
+        }
         StoreError::new(format!("span store: {e}"))
     }
 }
@@ -296,7 +303,15 @@ impl SpanWriter for Writer {
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    /// When the running query must stop, in ms after `epoch` (checked by SQLite's progress
+    /// handler).
+    deadline_ms: Arc<AtomicU64>,
+    epoch: Instant,
+    budget: Duration,
 }
+
+/// How long one explorer query may run before it is cancelled.
+pub const QUERY_BUDGET: Duration = Duration::from_secs(10);
 
 const SPAN_COLUMNS: &str = "s.trace_id, s.span_id, s.parent_id, s.service, s.name, s.resource, s.kind, \
      s.start_ns, s.duration_ns, s.error, s.status_code, s.tags";
@@ -336,17 +351,48 @@ impl Store {
     ///
     /// When SQLite cannot open the file.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_budget(path, QUERY_BUDGET)
+    }
+
+    /// [`open`](Self::open), with queries cancelled after `budget` rather than
+    /// [`QUERY_BUDGET`].
+    ///
+    /// # Errors
+    ///
+    /// When SQLite cannot open the file.
+    pub fn open_with_budget(path: &Path, budget: Duration) -> Result<Self> {
         // Creates the schema, so that reads work before the first span arrives.
         drop(Writer::open(path)?);
         let conn = Connection::open(path)?;
         configure(&conn)?;
+        let epoch = Instant::now();
+        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
+        let deadline = Arc::clone(&deadline_ms);
+        // Every 10,000 virtual machine steps: a query past its deadline is interrupted.
+        conn.progress_handler(
+            10_000,
+            Some(move || {
+                let now = u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+                now > deadline.load(Ordering::Relaxed)
+            }),
+        )?;
         Ok(Store {
             conn: Mutex::new(conn),
+            deadline_ms,
+            epoch,
+            budget,
         })
     }
 
+    /// The connection, for one query within the budget.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let deadline = (self.epoch.elapsed() + self.budget).as_millis();
+        self.deadline_ms.store(
+            u64::try_from(deadline).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        conn
     }
 }
 
