@@ -33,6 +33,24 @@ struct Job {
 }
 
 /// The handle requests submit spans through; cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_explorer::ingest::Ingest;
+/// use usertrail_explorer::store::{Retention, sqlite::Writer, synth};
+///
+/// # let dir = std::env::temp_dir().join(format!("usertrail-ingest-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let writer = Writer::open(&dir.join("spans.sqlite")).unwrap();
+/// let ingest = Ingest::start(Box::new(writer), 10, Retention::default()).unwrap();
+/// let mut spans = Vec::new();
+/// synth::generate(5, 1, 0, 5, |chunk| spans.extend_from_slice(chunk));
+/// let stored = ingest.submit(spans).unwrap();
+/// assert_eq!(stored.blocking_recv().unwrap(), Ok(()));
+/// assert_eq!(ingest.queued(), 0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Ingest {
     tx: SyncSender<Job>,

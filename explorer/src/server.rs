@@ -107,6 +107,20 @@ fn add_synthetic(path: PathBuf, n: usize) {
 /// Opens the store, starts the writer and binds `options.listen`; then calls `ready` with
 /// the address and serves until `shutdown` completes.
 ///
+/// # Examples
+///
+/// ```no_run
+/// use usertrail_explorer::server::{self, Options};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let options = Options { listen: "127.0.0.1:0".into(), ..Options::default() };
+/// server::run(options, |addr| println!("OTLP to http://{addr}/v1/traces"), async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await
+/// # }
+/// ```
+///
 /// # Errors
 ///
 /// When the data folder or the store cannot be opened or the address cannot be bound.

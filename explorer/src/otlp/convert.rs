@@ -148,6 +148,25 @@ fn kind_name(kind: i32) -> &'static str {
 /// The store's `kind` is the explorer's: `server` for service entry spans (a consumer entry
 /// span too), `client` for client and producer spans, `internal` otherwise (a server span
 /// with a local parent too); the sender's kind stays in the `otel.kind` tag.
+///
+/// # Examples
+///
+/// ```
+/// use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+/// use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+///
+/// let span = |trace_id: Vec<u8>| Span { trace_id, span_id: vec![1; 8], kind: 2, ..Default::default() };
+/// let request = ExportTraceServiceRequest {
+///     resource_spans: vec![ResourceSpans {
+///         scope_spans: vec![ScopeSpans { spans: vec![span(vec![7; 16]), span(vec![0; 16])], ..Default::default() }],
+///         ..Default::default()
+///     }],
+/// };
+/// let converted = usertrail_explorer::otlp::spans(request);
+/// assert_eq!(converted.spans[0].kind, "server"); // no parent: an entry span
+/// assert_eq!(converted.spans[0].service, "unknown_service");
+/// assert_eq!(converted.rejected, 1); // an all-zero trace id
+/// ```
 pub fn spans(request: ExportTraceServiceRequest) -> Converted {
     let mut out = Converted::default();
     for resource_spans in request.resource_spans {
