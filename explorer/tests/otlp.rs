@@ -798,3 +798,83 @@ async fn spans_acknowledged_with_200_survive_the_process_being_killed() {
     again.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `cargo test -p usertrail-explorer --release --test otlp -- --ignored --nocapture ingest_throughput`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture ingest_throughput"]
+async fn ingest_throughput() {
+    const CLIENTS: u64 = 4;
+    const REQUESTS: u64 = 50;
+    const SPANS: u64 = 2_000;
+    let explorer = start(|_| {}).await;
+    let bodies: Vec<Vec<Vec<u8>>> = (0..CLIENTS)
+        .map(|c| {
+            (0..REQUESTS)
+                .map(|r| {
+                    let spans = (0..SPANS)
+                        .map(|i| {
+                            let n = (c * REQUESTS + r) * SPANS + i;
+                            let entry = i % 4 == 0;
+                            let mut s = otlp_span(
+                                1,
+                                1,
+                                (!entry).then_some(2),
+                                if entry {
+                                    span::SpanKind::Server
+                                } else {
+                                    span::SpanKind::Internal
+                                },
+                                "POST /api/checkout",
+                                &[
+                                    ("user.id", &format!("user_{}", n % 5_000)),
+                                    ("account.id", &format!("account_{}", n % 800)),
+                                    ("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6"),
+                                    ("http.request.method", "POST"),
+                                    ("url.path", "/api/checkout"),
+                                ],
+                            );
+                            s.trace_id = [[0x42; 8], (n / 4 + 1).to_be_bytes()].concat();
+                            s.span_id = (n + 1).to_be_bytes().to_vec();
+                            s
+                        })
+                        .collect();
+                    request("checkout", "x", spans).encode_to_vec()
+                })
+                .collect()
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for client_bodies in bodies {
+        let url = format!("{}/v1/traces", explorer.url);
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for body in client_bodies {
+                loop {
+                    let res = client
+                        .post(&url)
+                        .header("content-type", PROTOBUF)
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    match res.status().as_u16() {
+                        200 => break,
+                        429 | 503 => tokio::time::sleep(Duration::from_millis(50)).await,
+                        other => panic!("status {other}"),
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let total = CLIENTS * REQUESTS * SPANS;
+    println!(
+        "ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in {secs:.1} s: {:.0} spans/s",
+        total as f64 / secs
+    );
+    assert_eq!(explorer.search("", false).await["total"], total);
+}
