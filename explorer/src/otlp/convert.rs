@@ -19,6 +19,8 @@ pub const MAX_VALUE_CHARS: usize = 4_096;
 const MAX_VALUE_DEPTH: usize = 4;
 /// The instrumentation scope usertrail's propagator exports under.
 const USERTRAIL_SCOPE: &str = "usertrail";
+/// The resource attribute that names the service.
+const SERVICE_NAME: &str = "service.name";
 /// The service of spans whose resource names none (OpenTelemetry's default).
 const UNKNOWN_SERVICE: &str = "unknown_service";
 /// Where the sender's span kind is kept (tracing-opentelemetry's field name for it).
@@ -176,7 +178,7 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
             .unwrap_or_default();
         let service = resource_attributes
             .iter()
-            .find(|kv| kv.key == "service.name")
+            .find(|kv| kv.key == SERVICE_NAME)
             .and_then(attribute)
             .map_or_else(|| UNKNOWN_SERVICE.to_owned(), |(_, v)| v);
         for scope_spans in resource_spans.scope_spans {
@@ -204,6 +206,8 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
                 let mut tags = BTreeMap::new();
                 add_attributes(&mut tags, &span.attributes);
                 add_attributes(&mut tags, &resource_attributes);
+                // It is the span's `service` already.
+                tags.remove(SERVICE_NAME);
                 tags.insert(OTEL_KIND_TAG.into(), kind_name(span.kind).into());
                 remap::apply(&mut tags, entry, origin);
                 let kind = match (entry, kind_name(span.kind)) {
