@@ -18,7 +18,9 @@ use crate::flush::Flushed;
 use crate::services::third_party::Recorder;
 use crate::services::web::{SpanDestination, WebConfig};
 use crate::services::{checkout, payments, third_party, web};
-use crate::store::{Store, StoreSink, Writer, synth};
+use crate::sink::StoreSink;
+use crate::store::sqlite::{Store, Writer};
+use crate::store::{SpanWriter, synth};
 
 /// How to run the demo.
 #[derive(Clone, Debug)]

@@ -3,10 +3,10 @@
 //! party that must see nothing, a span store, and a trace explorer that answers "which users
 //! and accounts did this error or slow request hurt?".
 //!
-//! * [`query`]: the search syntax (`@usr.id:user_123 service:checkout status:error`), parsed
-//!   by hand with positioned errors, compiled to SQL with bound parameters.
-//! * [`store`]: SQLite (bundled) in one file, written in batches by a background thread.
+//! * [`query`], [`store`]: the explorer's (crate `usertrail-explorer`), which the demo's
+//!   services write their spans into in-process.
 //! * [`services`]: the axum routers.
+//! * [`sink`]: the services' spans into the explorer's embedded store, in-process.
 //! * [`app`]: starts everything; `usertrail-demo --help` for the options.
 //! * `otlp` (feature `otlp`, on by default): OTLP export instead of the store when
 //!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod flush;
 #[cfg(feature = "otlp")]
 pub mod otlp;
-pub mod query;
 pub mod services;
-pub mod store;
+pub mod sink;
+
+pub use usertrail_explorer::{query, store};

@@ -9,7 +9,8 @@ use serde_json::Value;
 use usertrail_www::app::{self, Addresses, Options};
 use usertrail_www::flush::Flushed;
 use usertrail_www::query::parse;
-use usertrail_www::store::{Scope, Span, Store};
+use usertrail_www::store::sqlite::Store;
+use usertrail_www::store::{Scope, Span, SpanStore};
 
 struct Demo {
     addresses: Addresses,

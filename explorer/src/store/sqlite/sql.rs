@@ -1,17 +1,17 @@
-//! Queries to SQL conditions over the store's schema (see [`crate::store`]), with every
+//! Queries to SQL conditions over the store's schema (see [`super`]), with every
 //! value bound as a parameter.
 
 use rusqlite::types::Value;
 
-use super::{Expr, Field, Matcher, Query, Term};
+use crate::query::{Expr, Field, Matcher, Query, Term};
 
 /// A SQL condition on the `spans` table (aliased `s`) and its bound parameters, in order.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Sql {
+pub(super) struct Sql {
     /// The condition, with `?` placeholders.
-    pub text: String,
+    pub(super) text: String,
     /// The values of the placeholders, in order.
-    pub params: Vec<Value>,
+    pub(super) params: Vec<Value>,
 }
 
 /// Where a tag lives: a dedicated column of `spans`, or a row of `tags`.
@@ -24,10 +24,10 @@ enum TagColumn {
 /// Tags with a column of their own (indexed, or cheap to filter on). The other tags are rows
 /// of the `tags` table, indexed on `(key, value)`.
 fn tag_column(key: &str) -> Option<TagColumn> {
+    if let Some(column) = super::identity_column(key) {
+        return Some(TagColumn::Text(column));
+    }
     Some(match key {
-        "usr.id" => TagColumn::Text("s.usr_id"),
-        "account.id" => TagColumn::Text("s.account_id"),
-        "session.id" => TagColumn::Text("s.session_id"),
         "http.response.status_code" | "http.status_code" => TagColumn::Integer("s.status_code"),
         "error" => TagColumn::Bool("s.error"),
         _ => return None,
@@ -234,31 +234,23 @@ impl Sql {
     }
 }
 
-impl Query {
-    /// The query as a condition on `spans s` (`1` for the empty query).
-    ///
-    /// ```
-    /// let sql = usertrail_www::query::parse("@usr.id:user_123 service:checkout").unwrap().to_sql();
-    /// assert_eq!(sql.text, "(s.usr_id = ? AND s.service = ?)");
-    /// assert_eq!(sql.params.len(), 2);
-    /// ```
-    pub fn to_sql(&self) -> Sql {
-        let mut sql = Sql::default();
-        match self.expr() {
-            Some(e) => sql.expr(e),
-            None => sql.push("1"),
-        }
-        sql
+/// `query` as a condition on `spans s` (`1` for the empty query).
+pub(super) fn compile(query: &Query) -> Sql {
+    let mut sql = Sql::default();
+    match query.expr() {
+        Some(e) => sql.expr(e),
+        None => sql.push("1"),
     }
+    sql
 }
 
 /// What a group-by groups on: a SQL expression over `spans s` and its parameters.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupKey {
+pub(super) struct GroupKey {
     /// The expression (its value is the group's name; NULL for spans without it).
-    pub text: String,
+    pub(super) text: String,
     /// Its parameters.
-    pub params: Vec<Value>,
+    pub(super) params: Vec<Value>,
 }
 
 /// The group-by expression for `key`: `usr.id`, `account.id`, `session.id`, `service`,
@@ -268,7 +260,7 @@ pub struct GroupKey {
 /// # Errors
 ///
 /// A message when the key is empty or has characters that cannot name a tag.
-pub fn group_key(key: &str) -> Result<GroupKey, String> {
+pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
     let key = key.trim();
     let key = key.strip_prefix('@').unwrap_or(key);
     if key.is_empty() {
@@ -284,10 +276,10 @@ pub fn group_key(key: &str) -> Result<GroupKey, String> {
         text: text.into(),
         params: Vec::new(),
     };
+    if let Some(column) = super::identity_column(key) {
+        return Ok(fixed(column));
+    }
     Ok(match key {
-        "usr.id" => fixed("s.usr_id"),
-        "account.id" => fixed("s.account_id"),
-        "session.id" => fixed("s.session_id"),
         "service" => fixed("s.service"),
         "resource" | "resource_name" => fixed("s.resource"),
         "name" | "operation_name" => fixed("s.name"),
@@ -309,7 +301,7 @@ mod tests {
 
     #[test]
     fn wildcards_become_a_range_and_a_glob() {
-        let sql = parse("@account.id:premium_*").unwrap().to_sql();
+        let sql = compile(&parse("@account.id:premium_*").unwrap());
         assert_eq!(
             sql.text,
             "(s.account_id >= ? AND s.account_id < ? AND s.account_id GLOB ?)"
@@ -320,7 +312,7 @@ mod tests {
 
     #[test]
     fn glob_syntax_in_values_is_literal() {
-        let sql = parse(r"@url.path:/a?b[c]*").unwrap().to_sql();
+        let sql = compile(&parse(r"@url.path:/a?b[c]*").unwrap());
         assert!(
             sql.params.contains(&Value::Text("/a[?]b[[]c]*".into())),
             "{sql:?}"
@@ -330,31 +322,36 @@ mod tests {
     #[test]
     fn a_lone_star_means_the_tag_is_there() {
         assert_eq!(
-            parse("@usr.id:*").unwrap().to_sql().text,
+            compile(&parse("@usr.id:*").unwrap()).text,
             "s.usr_id IS NOT NULL"
         );
         assert_eq!(
-            parse("@usr.role:*").unwrap().to_sql().text,
+            compile(&parse("@usr.role:*").unwrap()).text,
             "s.id IN (SELECT t.span FROM tags t WHERE t.key = ?)"
         );
     }
 
     #[test]
+    fn the_empty_query_is_true() {
+        assert_eq!(compile(&Query::all()).text, "1");
+    }
+
+    #[test]
     fn durations_are_nanoseconds() {
-        let sql = parse("@duration:>5s").unwrap().to_sql();
+        let sql = compile(&parse("@duration:>5s").unwrap());
         assert_eq!(sql.text, "s.duration_ns > ?");
         assert_eq!(sql.params, vec![Value::Integer(5_000_000_000)]);
     }
 
     #[test]
     fn negation_keeps_spans_without_the_tag() {
-        let sql = parse("-@usr.id:user_123").unwrap().to_sql();
+        let sql = compile(&parse("-@usr.id:user_123").unwrap());
         assert_eq!(sql.text, "((s.usr_id = ?) IS NOT 1)");
     }
 
     #[test]
     fn other_tags_use_the_tag_table() {
-        let sql = parse("@usr.role:vip").unwrap().to_sql();
+        let sql = compile(&parse("@usr.role:vip").unwrap());
         assert_eq!(
             sql.text,
             "s.id IN (SELECT t.span FROM tags t WHERE t.key = ? AND t.value = ?)"
@@ -368,7 +365,7 @@ mod tests {
     #[test]
     fn user_text_never_reaches_the_sql_text() {
         let evil = r#"@usr.id:"x' OR 1=1; DROP TABLE spans; --" service:"a'b""#;
-        let sql = parse(evil).unwrap().to_sql();
+        let sql = compile(&parse(evil).unwrap());
         assert!(!sql.text.contains('\''), "{}", sql.text);
         assert!(!sql.text.contains("DROP"));
     }

@@ -3,6 +3,12 @@
 const $ = (id) => document.getElementById(id);
 const escape = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const IDENTITY = ['usr.id', 'account.id', 'session.id'];
+// The remap says where each identity value came from (`<key>.source`): the service itself, or
+// the browser's baggage, which the service did not check.
+const fromBaggage = (s, key) =>
+  s.tags[`${key}.source`] === 'baggage'
+    ? ` <span class="muted small" title="from the browser's baggage: not checked by the service (filter: @${key}.source:service)">baggage</span>`
+    : '';
 
 const params = new URLSearchParams(location.search);
 const state = {
@@ -297,7 +303,7 @@ function renderSpans(d) {
       .map(
         (s) => `<tr class="click" data-trace="${s.trace_id}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${time(s.start_ns)}</td>
           <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td class="num">${duration(s.duration_ns)}</td>
-          <td>${statusPill(s)}</td><td><code>${escape(s.tags['usr.id'] ?? '—')}</code></td><td><code>${escape(s.tags['account.id'] ?? '—')}</code></td>
+          <td>${statusPill(s)}</td><td><code>${escape(s.tags['usr.id'] ?? '—')}</code>${fromBaggage(s, 'usr.id')}</td><td><code>${escape(s.tags['account.id'] ?? '—')}</code>${fromBaggage(s, 'account.id')}</td>
           <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
       )
       .join('')}</table>`;
@@ -424,6 +430,13 @@ else {
   $('by-custom').hidden = false;
   $('by-custom').value = state.by;
 }
+
+// Served by the demo, the page links to its shop; served by usertrail-explorer, there is none.
+fetch('/config.json')
+  .then((r) => {
+    if (r.ok) $('shop-link').hidden = false;
+  })
+  .catch(() => {});
 
 window.explorer = { search, openTrace, state };
 await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);

@@ -1,5 +1,6 @@
 //! The span store: SQLite (the bundled library) in one file, WAL mode, written by one
-//! background thread ([`StoreSink`]) and read by the explorer ([`Store`]).
+//! background thread (the explorer's ingest, or the demo's in-process sink) and read by the
+//! explorer ([`Store`]).
 //!
 //! # Schema
 //!
@@ -27,54 +28,60 @@
 //! the 50 rows are fetched afterwards. The group-by of the seed questions (failing payments
 //! by user or account) reads `spans_by_service` alone.
 
-mod sink;
-pub mod synth;
+mod sql;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use serde::Serialize;
-use usertrail_propagator::tracing::{SpanKind, SpanRecord};
 
-use crate::query::{GroupKey, Query, group_key};
-
-pub use sink::StoreSink;
-
-/// An error of the store (SQLite's, or a bad group-by key).
-#[derive(Debug)]
-pub struct StoreError(String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
+use super::{
+    Endpoint, Group, GroupByResult, Impact, ImpactedAccount, ImpactedUser, Result, Retention,
+    Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, stats,
+};
+use crate::query::Query;
+use sql::{GroupKey, group_key};
+use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError(format!("span store: {e}"))
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return StoreError::new(format!(
+                "the query ran longer than its budget ({} s) and was cancelled: narrow it (a service, a time, a user)",
+                QUERY_BUDGET.as_secs()
+            ));
+        }
+        StoreError::new(format!("span store: {e}"))
     }
 }
 
-/// `Result` with a [`StoreError`].
-pub type Result<T> = std::result::Result<T, StoreError>;
+/// Spans deleted per transaction when enforcing retention by age.
+const RETENTION_CHUNK: u64 = 10_000;
 
-/// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`.
-const COLUMN_TAGS: &[&str] = &[
-    "usr.id",
-    "account.id",
-    "session.id",
-    "http.response.status_code",
-    "error",
-    "duration_ms",
+/// The identity attributes and their columns of `spans` (filled on entry spans only), the
+/// one place that maps them.
+const IDENTITY_COLUMNS: [(&str, &str); 3] = [
+    (USER_ID_ATTRIBUTE, "s.usr_id"),
+    (ACCOUNT_ID_ATTRIBUTE, "s.account_id"),
+    (SESSION_ID_ATTRIBUTE, "s.session_id"),
 ];
+
+/// The identity column of an attribute, if it has one.
+fn identity_column(attribute: &str) -> Option<&'static str> {
+    IDENTITY_COLUMNS
+        .iter()
+        .find(|(a, _)| *a == attribute)
+        .map(|(_, column)| *column)
+}
+
+/// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`, besides the
+/// identity.
+const COLUMN_TAGS: &[&str] = &["http.response.status_code", "error", "duration_ms"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spans (
@@ -101,6 +108,7 @@ CREATE TABLE IF NOT EXISTS tags (
     span  INTEGER NOT NULL,
     PRIMARY KEY (key, value, span)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_span ON tags (span);
 CREATE INDEX IF NOT EXISTS spans_trace ON spans (trace_id);
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_usr ON spans (usr_id, kind, start_ns);
@@ -123,125 +131,7 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// One span as stored and as the explorer's API returns it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Span {
-    /// 32 lower-case hex digits.
-    pub trace_id: String,
-    /// 16 lower-case hex digits.
-    pub span_id: String,
-    /// The parent span (the caller's span for an entry span that continued a trace).
-    pub parent_id: Option<String>,
-    /// `checkout`, `payments`.
-    pub service: String,
-    /// The span name (`http.request` for entry spans).
-    pub name: String,
-    /// `POST /api/checkout` for HTTP spans, the name otherwise.
-    pub resource: String,
-    /// `server` (service entry span), `client` or `internal`.
-    pub kind: String,
-    /// Start, in nanoseconds since the Unix epoch.
-    pub start_ns: i64,
-    /// Duration in nanoseconds.
-    pub duration_ns: i64,
-    /// Whether it failed.
-    pub error: bool,
-    /// The HTTP status code, for HTTP spans.
-    pub status_code: Option<i64>,
-    /// Every tag.
-    pub tags: BTreeMap<String, String>,
-}
-
-fn nanos(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
-}
-
-impl Span {
-    /// The span the propagator's `UsertrailLayer` recorded.
-    pub fn from_record(record: &SpanRecord) -> Self {
-        let kind = match record.kind {
-            SpanKind::Server => "server",
-            SpanKind::Client => "client",
-            SpanKind::Internal => "internal",
-        };
-        let start_ns = record
-            .start
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, nanos);
-        Span::new(
-            record.trace_id.to_string(),
-            record.span_id.to_string(),
-            record.parent_id.map(|p| p.to_string()),
-            record.service.to_string(),
-            record.name.to_string(),
-            kind,
-            start_ns,
-            nanos(record.duration),
-            record.error,
-            record
-                .tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
-    /// A span; `resource` and `status_code` are worked out from the tags
-    /// (`http.request.method`, `url.path`, `http.response.status_code`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        trace_id: String,
-        span_id: String,
-        parent_id: Option<String>,
-        service: String,
-        name: String,
-        kind: &str,
-        start_ns: i64,
-        duration_ns: i64,
-        error: bool,
-        tags: BTreeMap<String, String>,
-    ) -> Self {
-        // The route when the router said (`GET /orders/{id}`: one resource for all orders).
-        // A client span has the whole URL: its path is the target.
-        let client_path = tags.get("url.full").map(|url| {
-            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-            let path = rest.find('/').map_or("/", |i| &rest[i..]);
-            path.split(['?', '#']).next().unwrap_or("/").to_owned()
-        });
-        let target = tags
-            .get("http.route")
-            .or_else(|| tags.get("url.path"))
-            .or(client_path.as_ref());
-        let resource = match (tags.get("http.request.method"), target) {
-            (Some(method), Some(target)) => format!("{method} {target}"),
-            _ => name.clone(),
-        };
-        let status_code = tags
-            .get("http.response.status_code")
-            .and_then(|s| s.parse().ok());
-        Span {
-            trace_id,
-            span_id,
-            parent_id,
-            service,
-            name,
-            resource,
-            kind: kind.into(),
-            start_ns,
-            duration_ns,
-            error,
-            status_code,
-            tags,
-        }
-    }
-
-    /// A tag's value.
-    pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).map(String::as_str)
-    }
-}
-
-/// Writes spans; one per process, owned by [`StoreSink`]'s thread (or a test).
+/// Writes spans; one per process, owned by one writer thread (or a test).
 #[derive(Debug)]
 pub struct Writer {
     conn: Connection,
@@ -255,56 +145,45 @@ impl Writer {
     /// When SQLite cannot open or set up the file.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
+        // Before the first table exists (afterwards it cannot change): lets retention give
+        // freed pages back to the file system.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         configure(&conn)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Writer { conn })
     }
 
-    /// Inserts `spans` in one transaction.
-    ///
-    /// # Errors
-    ///
-    /// When SQLite fails; nothing is inserted then.
-    pub fn insert(&mut self, spans: &[Span]) -> Result<()> {
+    /// Deletes the oldest `limit` spans matching `condition` (with `?1` bound to `value`),
+    /// their tag rows too; how many went.
+    fn drop_where(&mut self, condition: &str, value: i64, limit: u64) -> Result<u64> {
         let tx = self.conn.transaction()?;
-        {
-            let mut span_stmt = tx.prepare_cached(
-                "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
-                     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?;
-            let mut tag_stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO tags (key, value, span) VALUES (?1, ?2, ?3)",
-            )?;
-            for span in spans {
-                let tags = serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into());
-                span_stmt.execute(params![
-                    span.trace_id,
-                    span.span_id,
-                    span.parent_id,
-                    span.service,
-                    span.name,
-                    span.resource,
-                    span.kind,
-                    span.start_ns,
-                    span.duration_ns,
-                    span.error,
-                    span.status_code,
-                    span.tag("usr.id"),
-                    span.tag("account.id"),
-                    span.tag("session.id"),
-                    tags,
-                ])?;
-                let id = tx.last_insert_rowid();
-                for (key, value) in &span.tags {
-                    if !COLUMN_TAGS.contains(&key.as_str()) {
-                        tag_stmt.execute(params![key, value, id])?;
-                    }
-                }
-            }
-        }
+        tx.execute_batch(
+            "DROP TABLE IF EXISTS temp.gone; CREATE TEMP TABLE gone (id INTEGER PRIMARY KEY);",
+        )?;
+        let n = tx.execute(
+            &format!(
+                "INSERT INTO temp.gone SELECT s.id FROM spans s WHERE {condition} ORDER BY s.start_ns LIMIT {limit}"
+            ),
+            [value],
+        )?;
+        tx.execute_batch(
+            "DELETE FROM tags WHERE span IN (SELECT id FROM temp.gone);
+             DELETE FROM spans WHERE id IN (SELECT id FROM temp.gone);
+             DROP TABLE temp.gone;",
+        )?;
         tx.commit()?;
-        Ok(())
+        Ok(n as u64)
+    }
+
+    /// The bytes the store's pages hold (the file's size less its free pages).
+    fn used_bytes(&self) -> Result<u64> {
+        let pragma = |name: &str| -> Result<i64> {
+            Ok(self
+                .conn
+                .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?)
+        };
+        let used = (pragma("page_count")? - pragma("freelist_count")?) * pragma("page_size")?;
+        Ok(u64::try_from(used).unwrap_or(0))
     }
 
     /// Updates the planner's statistics (`ANALYZE`); worth it after a bulk load.
@@ -331,166 +210,107 @@ impl Writer {
     }
 }
 
+impl SpanWriter for Writer {
+    fn insert(&mut self, spans: &[Span]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut span_stmt = tx.prepare_cached(
+                "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
+                     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            let mut tag_stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO tags (key, value, span) VALUES (?1, ?2, ?3)",
+            )?;
+            for span in spans {
+                let tags = serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into());
+                span_stmt.execute(params![
+                    span.trace_id,
+                    span.span_id,
+                    span.parent_id,
+                    span.service,
+                    span.name,
+                    span.resource,
+                    span.kind,
+                    span.start_ns,
+                    span.duration_ns,
+                    span.error,
+                    span.status_code,
+                    span.tag(IDENTITY_COLUMNS[0].0),
+                    span.tag(IDENTITY_COLUMNS[1].0),
+                    span.tag(IDENTITY_COLUMNS[2].0),
+                    tags,
+                ])?;
+                let id = tx.last_insert_rowid();
+                for (key, value) in &span.tags {
+                    if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
+                        tag_stmt.execute(params![key, value, id])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn enforce(&mut self, retention: &Retention) -> Result<u64> {
+        let mut dropped = 0;
+        if let Some(age) = retention.max_age {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let cutoff = i64::try_from(now.saturating_sub(age).as_nanos()).unwrap_or(i64::MAX);
+            loop {
+                let n = self.drop_where("s.start_ns < ?1", cutoff, RETENTION_CHUNK)?;
+                dropped += n;
+                if n < RETENTION_CHUNK {
+                    break;
+                }
+            }
+        }
+        if let Some(max_bytes) = retention.max_bytes {
+            while self.used_bytes()? > max_bytes {
+                let spans: i64 = self
+                    .conn
+                    .query_row("SELECT count(*) FROM spans", [], |r| r.get(0))?;
+                if spans == 0 {
+                    break;
+                }
+                // A twentieth at a time: each round frees pages, then the size is measured again.
+                let chunk = u64::try_from(spans / 20).unwrap_or(0).max(100);
+                dropped += self.drop_where("1 = ?1", 1, chunk)?;
+            }
+        }
+        if dropped > 0 {
+            // Gives the freed pages back to the file system (the file was created with
+            // auto_vacuum = INCREMENTAL; without it the file keeps its size and reuses them),
+            // and the checkpoint makes the main file and the WAL shrink now.
+            // Each step of incremental_vacuum frees some pages: step it to the end.
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            drop(rows);
+            drop(stmt);
+            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
+        Ok(dropped)
+    }
+}
+
 /// Reads the store for the explorer. Queries are synchronous: call them from a blocking
 /// thread (`tokio::task::spawn_blocking`).
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    /// When the running query must stop, in ms after `epoch` (checked by SQLite's progress
+    /// handler).
+    deadline_ms: Arc<AtomicU64>,
+    epoch: Instant,
+    budget: Duration,
 }
 
-/// What a search asks for besides the query.
-#[derive(Clone, Copy, Debug)]
-pub struct Scope {
-    /// Only service entry spans (`kind:server`), the explorer's default: they carry the
-    /// identity, and their duration is the request's.
-    pub entry_only: bool,
-    /// At most this many spans in the result.
-    pub limit: usize,
-}
-
-impl Default for Scope {
-    fn default() -> Self {
-        Scope {
-            entry_only: true,
-            limit: 50,
-        }
-    }
-}
-
-/// The spans matching a query.
-#[derive(Debug, Serialize)]
-pub struct SearchResult {
-    /// How many spans match in all.
-    pub total: u64,
-    /// The newest of them, newest first.
-    pub spans: Vec<Span>,
-}
-
-/// One group of a group-by.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct Group {
-    /// The group's value (`None`: spans without the key).
-    pub value: Option<String>,
-    /// Spans.
-    pub count: u64,
-    /// Of which failed.
-    pub errors: u64,
-    /// `errors / count`.
-    pub error_rate: f64,
-    /// Median duration, ns.
-    pub p50_ns: i64,
-    /// 95th percentile duration, ns.
-    pub p95_ns: i64,
-    /// 99th percentile duration, ns.
-    pub p99_ns: i64,
-}
-
-/// The result of a group-by.
-#[derive(Debug, Serialize)]
-pub struct GroupByResult {
-    /// What was grouped on.
-    pub key: String,
-    /// Spans matched in all.
-    pub total: u64,
-    /// How many groups there are (the list may be cut to a limit).
-    pub group_count: usize,
-    /// The biggest groups first.
-    pub groups: Vec<Group>,
-}
-
-/// A user hit by the spans of a query.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct ImpactedUser {
-    /// `usr.id`.
-    pub usr_id: String,
-    /// `account.id` (of the requests that hit them).
-    pub account_id: Option<String>,
-    /// `usr.role`, when a service set it.
-    pub role: Option<String>,
-    /// Traces (requests from the browser) hit.
-    pub traces: u64,
-    /// Distinct sessions hit.
-    pub sessions: u64,
-    /// The last time, ns since the epoch.
-    pub last_seen_ns: i64,
-}
-
-/// An account hit by the spans of a query.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct ImpactedAccount {
-    /// `account.id`.
-    pub account_id: String,
-    /// Distinct users hit on it.
-    pub users: u64,
-    /// Traces hit.
-    pub traces: u64,
-}
-
-/// Who the spans of a query hurt: the identity on the entry spans of their traces.
-#[derive(Debug, Serialize)]
-pub struct Impact {
-    /// Spans matching the query.
-    pub spans: u64,
-    /// Traces they belong to.
-    pub traces: u64,
-    /// Of which traces with no signed-in user.
-    pub anonymous_traces: u64,
-    /// Distinct users (the list may be cut to a limit).
-    pub user_count: usize,
-    /// Distinct accounts.
-    pub account_count: usize,
-    /// The users, most hit first.
-    pub users: Vec<ImpactedUser>,
-    /// The accounts, most hit first.
-    pub accounts: Vec<ImpactedAccount>,
-}
-
-/// One endpoint (service and resource of entry spans) over the recent requests.
-#[derive(Debug, Serialize)]
-pub struct Endpoint {
-    /// The service.
-    pub service: String,
-    /// `POST /api/checkout`.
-    pub resource: String,
-    /// Requests, errors, latency.
-    #[serde(flatten)]
-    pub stats: Group,
-}
-
-/// The nearest-rank percentile `p` (0–1) of sorted values.
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-/// Count, errors and percentiles of one group's durations.
-fn stats(value: Option<String>, mut durations: Vec<i64>, errors: u64) -> Group {
-    durations.sort_unstable();
-    let count = durations.len() as u64;
-    #[allow(clippy::cast_precision_loss)]
-    let error_rate = if count == 0 {
-        0.0
-    } else {
-        errors as f64 / count as f64
-    };
-    Group {
-        value,
-        count,
-        errors,
-        error_rate,
-        p50_ns: percentile(&durations, 0.50),
-        p95_ns: percentile(&durations, 0.95),
-        p99_ns: percentile(&durations, 0.99),
-    }
-}
+/// How long one explorer query may run before it is cancelled.
+pub const QUERY_BUDGET: Duration = Duration::from_secs(10);
 
 const SPAN_COLUMNS: &str = "s.trace_id, s.span_id, s.parent_id, s.service, s.name, s.resource, s.kind, \
      s.start_ns, s.duration_ns, s.error, s.status_code, s.tags";
@@ -515,7 +335,7 @@ fn span_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Span> {
 
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> (String, Vec<rusqlite::types::Value>) {
-    let sql = query.to_sql();
+    let sql = sql::compile(query);
     if scope.entry_only {
         (format!("s.kind = 'server' AND {}", sql.text), sql.params)
     } else {
@@ -530,25 +350,58 @@ impl Store {
     ///
     /// When SQLite cannot open the file.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_budget(path, QUERY_BUDGET)
+    }
+
+    /// [`open`](Self::open), with queries cancelled after `budget` rather than
+    /// [`QUERY_BUDGET`].
+    ///
+    /// # Errors
+    ///
+    /// When SQLite cannot open the file.
+    pub fn open_with_budget(path: &Path, budget: Duration) -> Result<Self> {
         // Creates the schema, so that reads work before the first span arrives.
         drop(Writer::open(path)?);
         let conn = Connection::open(path)?;
         configure(&conn)?;
+        let epoch = Instant::now();
+        let deadline_ms = Arc::new(AtomicU64::new(u64::MAX));
+        let deadline = Arc::clone(&deadline_ms);
+        // Every 10,000 virtual machine steps: a query past its deadline is interrupted.
+        conn.progress_handler(
+            10_000,
+            Some(move || {
+                let now = u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+                now > deadline.load(Ordering::Relaxed)
+            }),
+        )?;
         Ok(Store {
             conn: Mutex::new(conn),
+            deadline_ms,
+            epoch,
+            budget,
         })
     }
 
+    /// The connection, for one query within the budget.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let deadline = (self.epoch.elapsed() + self.budget).as_millis();
+        self.deadline_ms.store(
+            u64::try_from(deadline).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        conn
     }
+}
 
+impl SpanStore for Store {
     /// The spans matching `query`, newest first.
     ///
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult> {
+    fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult> {
         let (cond, params) = condition(query, scope);
         let conn = self.conn();
         let total: i64 = conn.query_row(
@@ -577,7 +430,7 @@ impl Store {
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn trace(&self, trace_id: &str) -> Result<Vec<Span>> {
+    fn trace(&self, trace_id: &str) -> Result<Vec<Span>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SPAN_COLUMNS} FROM spans s WHERE s.trace_id = ?1 ORDER BY s.start_ns, s.id"
@@ -594,11 +447,11 @@ impl Store {
     /// # Errors
     ///
     /// A bad key, or SQLite failing.
-    pub fn group_by(&self, query: &Query, key: &str, scope: Scope) -> Result<GroupByResult> {
+    fn group_by(&self, query: &Query, key: &str, scope: Scope) -> Result<GroupByResult> {
         let GroupKey {
             text: key_sql,
             params: key_params,
-        } = group_key(key).map_err(StoreError)?;
+        } = group_key(key).map_err(StoreError::new)?;
         let (cond, params) = condition(query, scope);
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
@@ -649,7 +502,7 @@ impl Store {
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn impact(&self, query: &Query, scope: Scope) -> Result<Impact> {
+    fn impact(&self, query: &Query, scope: Scope) -> Result<Impact> {
         let (cond, params) = condition(query, scope);
         let conn = self.conn();
         conn.execute_batch(
@@ -770,7 +623,7 @@ impl Store {
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
+    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT s.service, s.resource, s.duration_ns, s.error FROM spans s
@@ -809,7 +662,7 @@ impl Store {
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn count(&self) -> Result<u64> {
+    fn count(&self) -> Result<u64> {
         let n: Option<i64> = self
             .conn()
             .query_row("SELECT max(id) FROM spans", [], |r| r.get(0))

@@ -14,11 +14,11 @@
 //! | parentheses | `service:checkout (status:error OR @duration:>1s)` | grouping |
 //!
 //! [`parse`] never panics; a query that does not parse gives a [`ParseError`] with the
-//! character position of the problem, for the explorer to point at. [`Query::to_sql`] turns a
-//! parsed query into a SQL condition with bound parameters: user text never becomes SQL text.
+//! character position of the problem, for the explorer to point at. The language knows no
+//! storage: each store (see [`crate::store`]) compiles a [`Query`] into its own language.
 //!
 //! ```
-//! use usertrail_www::query::parse;
+//! use usertrail_explorer::query::parse;
 //!
 //! let q = parse("@usr.id:user_123 service:checkout status:error").unwrap();
 //! assert_eq!(q.to_string(), "@usr.id:user_123 service:checkout status:error");
@@ -28,13 +28,10 @@
 //! assert_eq!(err.message(), "this `(` is never closed: add a `)`");
 //! ```
 
-mod sql;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
-
-pub use sql::{GroupKey, Sql, group_key};
 
 /// A parsed query: a tree of terms joined by AND, OR and NOT. [`Query::all`] (the empty
 /// query) matches every span.
@@ -168,6 +165,7 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
     let mut p = Parser {
         chars: input.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     p.skip_ws();
     if p.at_end() {
@@ -229,9 +227,14 @@ const RESERVED: &[(&str, Field)] = &[
     ("span_id", Field::SpanId),
 ];
 
+/// How deep parentheses and negations may nest: the parser recurses once per level, and a
+/// query is untrusted input (a few kilobytes of `(` must get an error, not overflow the stack).
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
 }
 
 fn is_key_char(c: char) -> bool {
@@ -323,6 +326,19 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         self.skip_ws();
         let at = self.pos;
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::new(
+                at,
+                format!("the query nests deeper than {MAX_DEPTH} levels: simplify it"),
+            ));
+        }
+        self.depth += 1;
+        let result = self.unary_inner(at);
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self, at: usize) -> Result<Expr, ParseError> {
         if self.at_keyword("NOT") {
             self.pos += 3;
             self.skip_ws();

@@ -1,10 +1,11 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::synth::{self, Rng};
 use super::*;
 use crate::query::{Cmp, Expr, Field, Matcher, parse};
+use crate::store::percentile;
+use crate::store::synth::{self, Rng};
 
 /// A store file in a fresh temporary folder, removed on drop.
 struct TempStore {
@@ -330,7 +331,7 @@ fn time<T>(f: impl Fn() -> T) -> (T, f64, f64) {
 /// not part of the default run:
 ///
 /// ```text
-/// cargo test -p usertrail-www --release -- --ignored --nocapture store_1m
+/// cargo test -p usertrail-explorer --release -- --ignored --nocapture store_1m
 /// ```
 #[test]
 #[ignore = "1M spans: run with --release -- --ignored --nocapture store_1m"]
@@ -441,4 +442,21 @@ fn store_1m() {
     assert!(stored as usize >= n);
     // Generous bound: the goal is 200 ms, this only catches a lost index.
     assert!(worst < 2_000.0, "a seed query took {worst:.0} ms");
+}
+
+#[test]
+fn a_query_over_its_budget_is_cancelled_with_a_clear_error() {
+    let dir = TempStore::new("budget");
+    let mut writer = Writer::open(&dir.path()).unwrap();
+    writer.insert(&spans_of(6_000, 7)).unwrap();
+    let slow = Store::open_with_budget(&dir.path(), Duration::ZERO).unwrap();
+    let q = parse("").unwrap();
+    let scope = Scope {
+        entry_only: false,
+        limit: 10,
+    };
+    let err = slow.group_by(&q, "usr.role", scope).unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    let fine = Store::open(&dir.path()).unwrap();
+    assert!(fine.group_by(&q, "usr.role", scope).is_ok());
 }

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use usertrail_propagator::tracing::{SpanRecord, SpanSink};
 
-use super::{Result, Span, Writer};
+use usertrail_explorer::store::sqlite::Writer;
+use usertrail_explorer::store::{Result, Span, SpanWriter, StoreError};
+
 use crate::flush::Flushed;
 
 /// What the writer thread is sent: a span, or a flush to acknowledge once every span sent
@@ -61,7 +63,7 @@ impl StoreSink {
         thread::Builder::new()
             .name("span-store".into())
             .spawn(move || write_loop(writer, &rx, &thread_stats))
-            .map_err(|e| super::StoreError(format!("span store thread: {e}")))?;
+            .map_err(|e| StoreError::new(format!("span store thread: {e}")))?;
         Ok(StoreSink { tx, stats })
     }
 

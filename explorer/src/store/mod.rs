@@ -1,0 +1,409 @@
+//! The span store: what the explorer's API asks of a store ([`SpanStore`]) and how spans
+//! get in ([`SpanWriter`]), the types both speak, and the stores behind them.
+//!
+//! * [`sqlite`]: the embedded store (SQLite, bundled), one file, the default.
+//!
+//! A store owns its schema and compiles [`Query`] (which knows no storage) into its own
+//! language; the API is written against the traits only.
+
+pub mod sqlite;
+pub mod synth;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use usertrail_propagator::tracing::{SpanKind, SpanRecord};
+
+use crate::query::Query;
+use crate::remap::{self, Origin};
+
+/// An error of the store (SQLite's, or a bad group-by key).
+#[derive(Debug)]
+pub struct StoreError(String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl StoreError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError(message.into())
+    }
+}
+
+/// `Result` with a [`StoreError`].
+pub type Result<T> = std::result::Result<T, StoreError>;
+/// One span as stored and as the explorer's API returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// 32 lower-case hex digits.
+    pub trace_id: String,
+    /// 16 lower-case hex digits.
+    pub span_id: String,
+    /// The parent span (the caller's span for an entry span that continued a trace).
+    pub parent_id: Option<String>,
+    /// `checkout`, `payments`.
+    pub service: String,
+    /// The span name (`http.request` for entry spans).
+    pub name: String,
+    /// `POST /api/checkout` for HTTP spans, the name otherwise.
+    pub resource: String,
+    /// `server` (service entry span), `client` or `internal`.
+    pub kind: String,
+    /// Start, in nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// Duration in nanoseconds.
+    pub duration_ns: i64,
+    /// Whether it failed.
+    pub error: bool,
+    /// The HTTP status code, for HTTP spans.
+    pub status_code: Option<i64>,
+    /// Every tag.
+    pub tags: BTreeMap<String, String>,
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+impl Span {
+    /// The span the propagator's `UsertrailLayer` recorded, identity [remapped](crate::remap).
+    pub fn from_record(record: &SpanRecord) -> Self {
+        let kind = match record.kind {
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Internal => "internal",
+        };
+        let start_ns = record
+            .start
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, nanos);
+        let mut span = Span::new(
+            record.trace_id.to_string(),
+            record.span_id.to_string(),
+            record.parent_id.map(|p| p.to_string()),
+            record.service.to_string(),
+            record.name.to_string(),
+            kind,
+            start_ns,
+            nanos(record.duration),
+            record.error,
+            record
+                .tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        remap::apply(
+            &mut span.tags,
+            record.kind == SpanKind::Server,
+            Origin::Usertrail,
+        );
+        span
+    }
+
+    /// A span; `resource` and `status_code` are worked out from the tags
+    /// (`http.request.method`, `url.path`, `http.response.status_code`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        trace_id: String,
+        span_id: String,
+        parent_id: Option<String>,
+        service: String,
+        name: String,
+        kind: &str,
+        start_ns: i64,
+        duration_ns: i64,
+        error: bool,
+        tags: BTreeMap<String, String>,
+    ) -> Self {
+        // The route when the router said (`GET /orders/{id}`: one resource for all orders).
+        // A client span has the whole URL: its path is the target.
+        let client_path = tags.get("url.full").map(|url| {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+            let path = rest.find('/').map_or("/", |i| &rest[i..]);
+            path.split(['?', '#']).next().unwrap_or("/").to_owned()
+        });
+        let target = tags
+            .get("http.route")
+            .or_else(|| tags.get("url.path"))
+            .or(client_path.as_ref());
+        let resource = match (tags.get("http.request.method"), target) {
+            (Some(method), Some(target)) => format!("{method} {target}"),
+            _ => name.clone(),
+        };
+        let status_code = tags
+            .get("http.response.status_code")
+            .and_then(|s| s.parse().ok());
+        Span {
+            trace_id,
+            span_id,
+            parent_id,
+            service,
+            name,
+            resource,
+            kind: kind.into(),
+            start_ns,
+            duration_ns,
+            error,
+            status_code,
+            tags,
+        }
+    }
+
+    /// A tag's value.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+}
+
+/// What the explorer's API reads: every method answers one API route. Calls are
+/// synchronous (run them on a blocking thread, `tokio::task::spawn_blocking`).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_explorer::query::parse;
+/// use usertrail_explorer::store::{Scope, SpanStore, sqlite};
+///
+/// let dir = std::env::temp_dir().join(format!("usertrail-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let store: Box<dyn SpanStore> = Box::new(sqlite::Store::open(&dir.join("doc.sqlite")).unwrap());
+/// let found = store.search(&parse("@usr.id:user_123").unwrap(), Scope::default()).unwrap();
+/// assert_eq!(found.total, 0);
+/// assert!(store.group_by(&parse("").unwrap(), "a\"b", Scope::default()).is_err());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub trait SpanStore: std::fmt::Debug + Send + Sync {
+    /// The spans matching `query`, newest first (at most `scope.limit`), and how many match.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult>;
+
+    /// Every span of a trace, in start order.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn trace(&self, trace_id: &str) -> Result<Vec<Span>>;
+
+    /// The spans matching `query`, grouped on `key` (`usr.id`, `service`, any tag): count,
+    /// errors and latency percentiles per group, the `scope.limit` biggest groups first.
+    ///
+    /// # Errors
+    ///
+    /// A key that cannot name a tag, or the store failing.
+    fn group_by(&self, query: &Query, key: &str, scope: Scope) -> Result<GroupByResult>;
+
+    /// Who the spans matching `query` hurt: the users and accounts on the entry spans of
+    /// their traces, most hit first, at most `scope.limit` of each.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn impact(&self, query: &Query, scope: Scope) -> Result<Impact>;
+
+    /// Every endpoint (service and resource of entry spans) over the last `window` entry
+    /// spans, the most failing first.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>>;
+
+    /// How many spans are stored.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn count(&self) -> Result<u64>;
+}
+
+/// How spans get into a store: one writer per store, owned by one thread.
+pub trait SpanWriter: Send {
+    /// Inserts `spans` atomically: all or none.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails; nothing is inserted then.
+    fn insert(&mut self, spans: &[Span]) -> Result<()>;
+
+    /// Drops what `retention` no longer keeps (the oldest spans first); how many spans went.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn enforce(&mut self, retention: &Retention) -> Result<u64>;
+}
+
+/// How much a store keeps: spans older than `max_age`, and the oldest spans while the store
+/// is over `max_bytes`, are dropped. `None`: no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Keep spans that started at most this long ago.
+    pub max_age: Option<Duration>,
+    /// Keep the store's data under this many bytes.
+    pub max_bytes: Option<u64>,
+}
+
+/// What a search asks for besides the query.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    /// Only service entry spans (`kind:server`), the explorer's default: they carry the
+    /// identity, and their duration is the request's.
+    pub entry_only: bool,
+    /// At most this many spans in the result.
+    pub limit: usize,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            entry_only: true,
+            limit: 50,
+        }
+    }
+}
+
+/// The spans matching a query.
+#[derive(Debug, Serialize)]
+pub struct SearchResult {
+    /// How many spans match in all.
+    pub total: u64,
+    /// The newest of them, newest first.
+    pub spans: Vec<Span>,
+}
+
+/// One group of a group-by.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Group {
+    /// The group's value (`None`: spans without the key).
+    pub value: Option<String>,
+    /// Spans.
+    pub count: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// `errors / count`.
+    pub error_rate: f64,
+    /// Median duration, ns.
+    pub p50_ns: i64,
+    /// 95th percentile duration, ns.
+    pub p95_ns: i64,
+    /// 99th percentile duration, ns.
+    pub p99_ns: i64,
+}
+
+/// The result of a group-by.
+#[derive(Debug, Serialize)]
+pub struct GroupByResult {
+    /// What was grouped on.
+    pub key: String,
+    /// Spans matched in all.
+    pub total: u64,
+    /// How many groups there are (the list may be cut to a limit).
+    pub group_count: usize,
+    /// The biggest groups first.
+    pub groups: Vec<Group>,
+}
+
+/// A user hit by the spans of a query.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ImpactedUser {
+    /// `usr.id`.
+    pub usr_id: String,
+    /// `account.id` (of the requests that hit them).
+    pub account_id: Option<String>,
+    /// `usr.role`, when a service set it.
+    pub role: Option<String>,
+    /// Traces (requests from the browser) hit.
+    pub traces: u64,
+    /// Distinct sessions hit.
+    pub sessions: u64,
+    /// The last time, ns since the epoch.
+    pub last_seen_ns: i64,
+}
+
+/// An account hit by the spans of a query.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ImpactedAccount {
+    /// `account.id`.
+    pub account_id: String,
+    /// Distinct users hit on it.
+    pub users: u64,
+    /// Traces hit.
+    pub traces: u64,
+}
+
+/// Who the spans of a query hurt: the identity on the entry spans of their traces.
+#[derive(Debug, Serialize)]
+pub struct Impact {
+    /// Spans matching the query.
+    pub spans: u64,
+    /// Traces they belong to.
+    pub traces: u64,
+    /// Of which traces with no signed-in user.
+    pub anonymous_traces: u64,
+    /// Distinct users (the list may be cut to a limit).
+    pub user_count: usize,
+    /// Distinct accounts.
+    pub account_count: usize,
+    /// The users, most hit first.
+    pub users: Vec<ImpactedUser>,
+    /// The accounts, most hit first.
+    pub accounts: Vec<ImpactedAccount>,
+}
+
+/// One endpoint (service and resource of entry spans) over the recent requests.
+#[derive(Debug, Serialize)]
+pub struct Endpoint {
+    /// The service.
+    pub service: String,
+    /// `POST /api/checkout`.
+    pub resource: String,
+    /// Requests, errors, latency.
+    #[serde(flatten)]
+    pub stats: Group,
+}
+
+/// The nearest-rank percentile `p` (0–1) of sorted values.
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Count, errors and percentiles of one group's durations.
+pub(crate) fn stats(value: Option<String>, mut durations: Vec<i64>, errors: u64) -> Group {
+    durations.sort_unstable();
+    let count = durations.len() as u64;
+    #[allow(clippy::cast_precision_loss)]
+    let error_rate = if count == 0 {
+        0.0
+    } else {
+        errors as f64 / count as f64
+    };
+    Group {
+        value,
+        count,
+        errors,
+        error_rate,
+        p50_ns: percentile(&durations, 0.50),
+        p95_ns: percentile(&durations, 0.95),
+        p99_ns: percentile(&durations, 0.99),
+    }
+}

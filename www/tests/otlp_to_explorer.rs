@@ -1,0 +1,166 @@
+//! The demo exporting over OTLP (its `OtlpSink`, `opentelemetry-otlp`'s real exporter) to the
+//! `usertrail-explorer` server: the way a team's own services would. A request with the
+//! browser's baggage goes through checkout and payments; the explorer then finds both entry
+//! spans by user, says where each identity came from, and stores the children without it.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use usertrail_explorer::server::{self, Options};
+
+struct Cleanup(Vec<std::path::PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn get(url: &str) -> Value {
+    let res = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    serde_json::from_slice(&res.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_exports_to_the_explorer_and_the_remap_tags_each_entry_span() {
+    let base = std::env::temp_dir().join(format!("usertrail-otlp-e2e-{}", std::process::id()));
+    let _cleanup = Cleanup(vec![base.clone()]);
+    let pkg = base.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("index.js"), "export {};").unwrap();
+
+    // The explorer.
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let options = Options {
+        listen: "127.0.0.1:0".into(),
+        data_dir: base.join("explorer"),
+        ..Options::default()
+    };
+    tokio::spawn(server::run(
+        options,
+        move |addr| {
+            let _ = addr_tx.send(addr);
+        },
+        std::future::pending(),
+    ));
+    let explorer = format!("http://{}", addr_rx.await.unwrap());
+
+    // The demo, exporting to it.
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_usertrail-demo"))
+        .args(["--any-ports", "--exit-with-stdin", "--data-dir"])
+        .arg(base.join("demo"))
+        .arg("--pkg-dir")
+        .arg(&pkg)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &explorer)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let ready: Value = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(json) = line.strip_prefix("usertrail-demo ready ") {
+                return serde_json::from_str(json).unwrap();
+            }
+        }
+        panic!("the demo did not start");
+    })
+    .await
+    .unwrap();
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}/api/checkout",
+            ready["checkout"].as_str().unwrap()
+        ))
+        .header("content-type", "application/json")
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .header(
+            "baggage",
+            "session.id=s-1,user.id=user_123,account.id=account_456",
+        )
+        .body(r#"{"items":[{"id":"beans","qty":2}],"card":"visa"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let trace = loop {
+        let trace = get(&format!("{explorer}/api/trace/{trace_id}")).await;
+        let entries = trace["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "server")
+            .count();
+        if entries == 2 {
+            break trace;
+        }
+        assert!(Instant::now() < deadline, "spans never arrived: {trace}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let spans = trace["spans"].as_array().unwrap();
+    assert!(spans.len() > 2, "children too: {trace}");
+    for s in spans {
+        if s["kind"] == "server" {
+            assert_eq!(s["tags"]["usr.id"], "user_123", "{s}");
+            assert_eq!(s["tags"]["session.id"], "s-1", "{s}");
+            // checkout only has the browser's word; payments called set_user.
+            let source = if s["service"] == "payments" {
+                "service"
+            } else {
+                "baggage"
+            };
+            assert_eq!(s["tags"]["usr.id.source"], source, "{s}");
+        } else {
+            assert!(
+                s["tags"].get("usr.id").is_none(),
+                "a child has no identity: {s}"
+            );
+        }
+    }
+    let found = get(&format!("{explorer}/api/search?q=%40usr.id%3Auser_123")).await;
+    assert_eq!(found["total"], 2, "{found}");
+
+    // The shop's explorer link leads to the explorer, query and all.
+    let res = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/explorer?q=status%3Aerror",
+            ready["shop"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 307);
+    assert_eq!(
+        res.headers()["location"],
+        format!("{explorer}/explorer?q=status%3Aerror").as_str()
+    );
+
+    drop(demo.stdin.take());
+    let _ = demo.wait();
+}
