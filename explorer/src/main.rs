@@ -18,7 +18,11 @@ USAGE: usertrail-explorer [OPTIONS]
 OPTIONS:
   --listen ADDR          where to listen (default 127.0.0.1:4318, OTLP/HTTP's port);
                          senders use http://ADDR/v1/traces
-  --data-dir DIR         the store's folder, created if needed (default usertrail-data)
+  --data-dir DIR         the embedded store's folder, created if needed (default
+                         usertrail-data)
+  --store URL            keep spans in ClickHouse instead of the embedded store, for more
+                         than one machine: clickhouse://host:8123/database (its HTTP
+                         port; the database and table are created if needed)
   --max-body SIZE        the largest OTLP body, compressed and after gzip (default 16MiB);
                          larger ones get a 413
   --queue-spans N        spans waiting for the store at most (default 100000); past that
@@ -91,6 +95,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             }
             "--listen" => options.listen = value("an address, e.g. 127.0.0.1:4318")?,
             "--data-dir" => options.data_dir = PathBuf::from(value("a folder")?),
+            "--store" => {
+                let url = value("clickhouse://host:8123/database")?;
+                if !url.starts_with("clickhouse://") {
+                    return Err(format!(
+                        "--store: `{url}` is not clickhouse://host:8123/database"
+                    ));
+                }
+                options.store = Some(url);
+            }
             "--max-body" => {
                 let v = value("a size, e.g. 16MiB")?;
                 options.max_body = parse_size(&v)
@@ -159,9 +172,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let data_dir = options.data_dir.clone();
+    let store = options.store.clone().unwrap_or_else(|| {
+        options
+            .data_dir
+            .join(server::STORE_FILE)
+            .display()
+            .to_string()
+    });
     let ready = move |addr: std::net::SocketAddr| {
-        println!("usertrail-explorer: store {}", data_dir.display());
+        println!("usertrail-explorer: store {store}");
         println!("usertrail-explorer: explorer http://{addr}/explorer");
         println!("usertrail-explorer: OTLP/HTTP http://{addr}/v1/traces");
         // One line for programs that start the service (tests, scripts).
@@ -215,5 +234,8 @@ mod tests {
         assert_eq!(o.queue_spans, 10);
         assert!(parse_args(["--queue-spans=0".to_string()]).is_err());
         assert!(parse_args(["--bogus".to_string()]).is_err());
+        let o = parse_args(["--store=clickhouse://ch:8123/spans".to_string()]).unwrap();
+        assert_eq!(o.store.as_deref(), Some("clickhouse://ch:8123/spans"));
+        assert!(parse_args(["--store=mysql://x".to_string()]).is_err());
     }
 }

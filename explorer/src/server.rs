@@ -1,5 +1,5 @@
 //! The `usertrail-explorer` service: the OTLP/HTTP receiver, the explorer page and its JSON
-//! API on one port, over the embedded store.
+//! API on one port, over the embedded store or ClickHouse.
 
 use std::future::Future;
 use std::io;
@@ -17,8 +17,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, Backend};
 use crate::ingest::Ingest;
 use crate::otlp::{self, Receiver};
-use crate::store::sqlite::{Store, Writer};
-use crate::store::{Retention, SpanStore, SpanWriter, synth};
+use crate::store::{Retention, SpanStore, SpanWriter, clickhouse, sqlite, synth};
 
 /// The store's file inside the data folder.
 pub const STORE_FILE: &str = "spans.sqlite";
@@ -29,8 +28,10 @@ pub const STORE_FILE: &str = "spans.sqlite";
 pub struct Options {
     /// Where to listen (`127.0.0.1:4318`, OTLP/HTTP's port).
     pub listen: String,
-    /// The folder of the store (`usertrail-data`).
+    /// The folder of the embedded store (`usertrail-data`).
     pub data_dir: PathBuf,
+    /// `clickhouse://host:8123/database`: ClickHouse instead of the embedded store.
+    pub store: Option<String>,
     /// The largest OTLP body taken, compressed and decompressed (16 MiB).
     pub max_body: usize,
     /// Spans waiting for the store at most, past which senders get a 429 (100,000).
@@ -46,6 +47,7 @@ impl Default for Options {
         Options {
             listen: "127.0.0.1:4318".into(),
             data_dir: PathBuf::from("usertrail-data"),
+            store: None,
             max_body: 16 << 20,
             queue_spans: 100_000,
             retention: Retention {
@@ -59,9 +61,10 @@ impl Default for Options {
 
 #[derive(Clone, Debug)]
 struct Status {
-    store: Arc<Store>,
+    store: Arc<dyn SpanStore>,
     ingest: Ingest,
-    path: PathBuf,
+    /// The file of the embedded store, or ClickHouse's URL.
+    location: String,
 }
 
 async fn status(State(s): State<Status>) -> axum::Json<Value> {
@@ -73,16 +76,28 @@ async fn status(State(s): State<Status>) -> axum::Json<Value> {
         .unwrap_or(0);
     axum::Json(json!({
         "mode": "store",
-        "store": s.path.display().to_string(),
+        "store": s.location,
         "spans": spans,
         "queued": s.ingest.queued(),
     }))
 }
 
 /// Writes `n` synthetic spans (the last 24 hours) on a thread of their own.
-fn add_synthetic(path: PathBuf, n: usize) {
+fn add_synthetic(options: &Options) {
+    let n = options.synthetic;
+    let options = options.clone();
     std::thread::spawn(move || {
-        let result = Writer::open(&path).and_then(|mut writer| {
+        let result = (|| {
+            // A second writer beside the ingest's: the embedded store takes one at a time
+            // (SQLite's lock), ClickHouse any number.
+            let mut sqlite_writer = None;
+            let mut writer: Box<dyn SpanWriter> = match &options.store {
+                Some(url) => Box::new(clickhouse::Writer::connect(url)?),
+                None => {
+                    sqlite_writer = Some(options.data_dir.join(STORE_FILE));
+                    Box::new(sqlite::Writer::open(&options.data_dir.join(STORE_FILE))?)
+                }
+            };
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(0));
@@ -92,11 +107,16 @@ fn add_synthetic(path: PathBuf, n: usize) {
                     failed = writer.insert(chunk).err();
                 }
             });
-            match failed {
-                Some(e) => Err(e),
-                None => writer.analyze(),
+            drop(writer);
+            if let Some(e) = failed {
+                return Err(e);
             }
-        });
+            match sqlite_writer {
+                // Statistics for the planner, after a bulk load.
+                Some(path) => sqlite::Writer::open(&path)?.analyze(),
+                None => Ok(()),
+            }
+        })();
         match result {
             Ok(()) => println!("usertrail-explorer: {n} synthetic spans added to the store"),
             Err(e) => eprintln!("usertrail-explorer: synthetic spans: {e}"),
@@ -129,14 +149,14 @@ pub async fn run(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    std::fs::create_dir_all(&options.data_dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", options.data_dir.display())))?;
-    let path = options.data_dir.join(STORE_FILE);
-    let writer = Writer::open(&path).map_err(io::Error::other)?;
-    let store = Arc::new(Store::open(&path).map_err(io::Error::other)?);
-    let ingest = Ingest::start(Box::new(writer), options.queue_spans, options.retention)?;
+    let OpenStore {
+        writer,
+        store,
+        location,
+    } = open_store(&options)?;
+    let ingest = Ingest::start(writer, options.queue_spans, options.retention)?;
     if options.synthetic > 0 {
-        add_synthetic(path.clone(), options.synthetic);
+        add_synthetic(&options);
     }
     let listener = TcpListener::bind(&options.listen).await.map_err(|e| {
         io::Error::new(
@@ -154,16 +174,46 @@ pub async fn run(
             get(status).with_state(Status {
                 store: Arc::clone(&store),
                 ingest,
-                path,
+                location,
             }),
         )
         .route(
             "/",
             get(|| std::future::ready(axum::response::Redirect::temporary("/explorer"))),
         )
-        .merge(api::router(Backend::Store(store as Arc<dyn SpanStore>)));
+        .merge(api::router(Backend::Store(store)));
     ready(listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// A store as the service uses it: its one writer, its reader, and where it is.
+struct OpenStore {
+    writer: Box<dyn SpanWriter>,
+    store: Arc<dyn SpanStore>,
+    location: String,
+}
+
+/// The store `options` choose.
+fn open_store(options: &Options) -> io::Result<OpenStore> {
+    if let Some(url) = &options.store {
+        let writer = clickhouse::Writer::connect(url).map_err(io::Error::other)?;
+        let store = clickhouse::Store::connect(url).map_err(io::Error::other)?;
+        return Ok(OpenStore {
+            writer: Box::new(writer),
+            store: Arc::new(store),
+            location: url.clone(),
+        });
+    }
+    std::fs::create_dir_all(&options.data_dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", options.data_dir.display())))?;
+    let path = options.data_dir.join(STORE_FILE);
+    let writer = sqlite::Writer::open(&path).map_err(io::Error::other)?;
+    let store = sqlite::Store::open(&path).map_err(io::Error::other)?;
+    Ok(OpenStore {
+        writer: Box::new(writer),
+        store: Arc::new(store),
+        location: path.display().to_string(),
+    })
 }

@@ -2,10 +2,13 @@
 //! get in ([`SpanWriter`]), the types both speak, and the stores behind them.
 //!
 //! * [`sqlite`]: the embedded store (SQLite, bundled), one file, the default.
+//! * [`clickhouse`]: a ClickHouse server, for more than one machine.
 //!
 //! A store owns its schema and compiles [`Query`] (which knows no storage) into its own
 //! language; the API is written against the traits only.
 
+pub mod aggregate;
+pub mod clickhouse;
 pub mod sqlite;
 pub mod synth;
 

@@ -319,3 +319,30 @@ pub fn generate(n: usize, seed: u64, end_ns: i64, chunk: usize, mut each: impl F
         each(&buf);
     }
 }
+
+/// Queries over every kind of term and operator, each with something to find in generated
+/// spans: the stores' tests check their answers (against an oracle, and against each other).
+pub const QUERIES: &[&str] = &[
+    "@usr.id:user_123 service:checkout status:error",
+    "@usr.id:user_123 service:checkout",
+    "@account.id:premium_*",
+    "@account.id:*_4*",
+    "@duration:>5s",
+    "@duration:<=3ms",
+    "service:payments status:error",
+    "service:payments -status:error",
+    "-@usr.id:*",
+    "@usr.role:vip",
+    "@usr.role:v*",
+    "-@usr.role:vip service:payments",
+    "@card:amex status:error",
+    "@http.response.status_code:>=500",
+    "@http.response.status_code:502",
+    "@error:true",
+    "resource:\"POST /api/checkout\" status:error",
+    "name:fraud.check @duration:>1s",
+    "kind:client OR name:catalog.query",
+    "service:checkout (status:error OR @duration:>2s) -@account.id:premium_*",
+    "NOT (service:checkout OR service:payments)",
+    "@items:>=4 name:cart.validate",
+];

@@ -32,7 +32,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,9 +40,10 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
+use super::aggregate::{self, EntryIdentity};
 use super::{
-    Endpoint, Group, GroupByResult, Impact, ImpactedAccount, ImpactedUser, Result, Retention,
-    Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, stats,
+    Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
+    SpanStore, SpanWriter, StoreError, stats,
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
@@ -480,12 +481,7 @@ impl SpanStore for Store {
             .into_iter()
             .map(|(value, (durations, errors))| stats(value, durations, errors))
             .collect();
-        out.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(b.errors.cmp(&a.errors))
-                .then_with(|| a.value.cmp(&b.value))
-        });
+        aggregate::sort_groups(&mut out);
         out.truncate(scope.limit);
         Ok(GroupByResult {
             key: key.trim().trim_start_matches('@').into(),
@@ -526,95 +522,27 @@ impl SpanStore for Store {
              FROM temp.hit h CROSS JOIN spans e ON e.trace_id = h.trace_id
              WHERE e.kind = 'server'",
         )?;
-        struct UserAcc {
-            role: Option<String>,
-            traces: HashSet<String>,
-            sessions: HashSet<String>,
-            last: i64,
-        }
-        let mut users: HashMap<(String, Option<String>), UserAcc> = HashMap::new();
-        let mut accounts: HashMap<String, (HashSet<String>, HashSet<String>)> = HashMap::new();
-        let mut signed_in: HashSet<String> = HashSet::new();
+        let mut entries = Vec::new();
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let trace_id: String = row.get(0)?;
-            let usr_id: Option<String> = row.get(1)?;
-            let account_id: Option<String> = row.get(2)?;
-            if let Some(account) = &account_id {
-                let entry = accounts.entry(account.clone()).or_default();
-                if let Some(user) = &usr_id {
-                    entry.0.insert(user.clone());
-                }
-                entry.1.insert(trace_id.clone());
-            }
-            let Some(usr_id) = usr_id else { continue };
-            signed_in.insert(trace_id.clone());
-            let user = users
-                .entry((usr_id, account_id))
-                .or_insert_with(|| UserAcc {
-                    role: None,
-                    traces: HashSet::new(),
-                    sessions: HashSet::new(),
-                    last: i64::MIN,
-                });
-            if let Some(session) = row.get::<_, Option<String>>(3)? {
-                user.sessions.insert(session);
-            }
-            user.last = user.last.max(row.get(4)?);
-            if let Some(role) = row.get::<_, Option<String>>(5)? {
-                user.role = Some(role);
-            }
-            user.traces.insert(trace_id);
+            entries.push(EntryIdentity {
+                trace_id: row.get(0)?,
+                usr_id: row.get(1)?,
+                account_id: row.get(2)?,
+                session_id: row.get(3)?,
+                start_ns: row.get(4)?,
+                role: row.get(5)?,
+            });
         }
         drop(rows);
         drop(stmt);
         conn.execute_batch("DROP TABLE IF EXISTS temp.hit")?;
-        let user_count = users
-            .keys()
-            .map(|(u, _)| u.as_str())
-            .collect::<HashSet<_>>()
-            .len();
-        let mut users: Vec<ImpactedUser> = users
-            .into_iter()
-            .map(|((usr_id, account_id), acc)| ImpactedUser {
-                usr_id,
-                account_id,
-                role: acc.role,
-                traces: acc.traces.len() as u64,
-                sessions: acc.sessions.len() as u64,
-                last_seen_ns: acc.last,
-            })
-            .collect();
-        users.sort_by(|a, b| {
-            b.traces
-                .cmp(&a.traces)
-                .then_with(|| a.usr_id.cmp(&b.usr_id))
-        });
-        let mut accounts: Vec<ImpactedAccount> = accounts
-            .into_iter()
-            .map(|(account_id, (users, traces))| ImpactedAccount {
-                account_id,
-                users: users.len() as u64,
-                traces: traces.len() as u64,
-            })
-            .collect();
-        accounts.sort_by(|a, b| {
-            b.traces
-                .cmp(&a.traces)
-                .then_with(|| a.account_id.cmp(&b.account_id))
-        });
-        let account_count = accounts.len();
-        users.truncate(scope.limit);
-        accounts.truncate(scope.limit);
-        Ok(Impact {
-            spans: matched.try_into().unwrap_or(0),
-            traces: traces as u64,
-            anonymous_traces: (traces - signed_in.len().min(traces)) as u64,
-            user_count,
-            account_count,
-            users,
-            accounts,
-        })
+        Ok(aggregate::impact(
+            matched.try_into().unwrap_or(0),
+            traces as u64,
+            entries,
+            scope.limit,
+        ))
     }
 
     /// Every endpoint (service and resource of entry spans) over the last `window` entry
@@ -629,32 +557,12 @@ impl SpanStore for Store {
             "SELECT s.service, s.resource, s.duration_ns, s.error FROM spans s
              WHERE s.kind = 'server' ORDER BY s.start_ns DESC LIMIT ?1",
         )?;
-        let mut groups: HashMap<(String, String), (Vec<i64>, u64)> = HashMap::new();
         let mut rows = stmt.query([i64::try_from(window).unwrap_or(i64::MAX)])?;
+        let mut recent = Vec::new();
         while let Some(row) = rows.next()? {
-            let entry = groups.entry((row.get(0)?, row.get(1)?)).or_default();
-            entry.0.push(row.get(2)?);
-            if row.get::<_, bool>(3)? {
-                entry.1 += 1;
-            }
+            recent.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
         }
-        let mut out: Vec<Endpoint> = groups
-            .into_iter()
-            .map(|((service, resource), (durations, errors))| Endpoint {
-                service,
-                resource,
-                stats: stats(None, durations, errors),
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            b.stats
-                .errors
-                .cmp(&a.stats.errors)
-                .then(b.stats.p95_ns.cmp(&a.stats.p95_ns))
-                .then_with(|| a.service.cmp(&b.service))
-                .then_with(|| a.resource.cmp(&b.resource))
-        });
-        Ok(out)
+        Ok(aggregate::endpoints(recent))
     }
 
     /// How many spans are stored.

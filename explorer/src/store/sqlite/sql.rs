@@ -261,17 +261,7 @@ pub(super) struct GroupKey {
 ///
 /// A message when the key is empty or has characters that cannot name a tag.
 pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
-    let key = key.trim();
-    let key = key.strip_prefix('@').unwrap_or(key);
-    if key.is_empty() {
-        return Err("choose what to group by, e.g. usr.id".into());
-    }
-    if key
-        .chars()
-        .any(|c| c.is_control() || c == '"' || c == '\\' || c.is_whitespace())
-    {
-        return Err(format!("`{key}` cannot name a tag"));
-    }
+    let key = crate::store::aggregate::group_key_name(key)?;
     let fixed = |text: &str| GroupKey {
         text: text.into(),
         params: Vec::new(),

@@ -110,31 +110,6 @@ fn spans_of(n: usize, seed: u64) -> Vec<Span> {
     all
 }
 
-const ORACLE_QUERIES: &[&str] = &[
-    "@usr.id:user_123 service:checkout status:error",
-    "@usr.id:user_123 service:checkout",
-    "@account.id:premium_*",
-    "@account.id:*_4*",
-    "@duration:>5s",
-    "@duration:<=3ms",
-    "service:payments status:error",
-    "service:payments -status:error",
-    "-@usr.id:*",
-    "@usr.role:vip",
-    "@usr.role:v*",
-    "-@usr.role:vip service:payments",
-    "@card:amex status:error",
-    "@http.response.status_code:>=500",
-    "@http.response.status_code:502",
-    "@error:true",
-    "resource:\"POST /api/checkout\" status:error",
-    "name:fraud.check @duration:>1s",
-    "kind:client OR name:catalog.query",
-    "service:checkout (status:error OR @duration:>2s) -@account.id:premium_*",
-    "NOT (service:checkout OR service:payments)",
-    "@items:>=4 name:cart.validate",
-];
-
 #[test]
 fn every_query_finds_exactly_what_the_oracle_finds() {
     let tmp = TempStore::new("oracle");
@@ -142,7 +117,7 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
     let mut writer = Writer::open(&tmp.path()).unwrap();
     writer.insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
-    for q in ORACLE_QUERIES {
+    for q in synth::QUERIES {
         let query = parse(q).unwrap();
         let expr = query.expr().unwrap();
         for entry_only in [false, true] {

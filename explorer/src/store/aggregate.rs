@@ -1,0 +1,176 @@
+//! What every store computes the same way once it has read the rows: who a query hurt
+//! ([`impact`]) and the endpoints table ([`endpoints`]). A store reads the rows its own way;
+//! these turn them into the API's answers, so that every store gives the same answers.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Endpoint, Impact, ImpactedAccount, ImpactedUser, stats};
+
+/// The identity of one service entry span of a trace that a query hit.
+#[derive(Debug)]
+pub struct EntryIdentity {
+    /// The trace.
+    pub trace_id: String,
+    /// `usr.id`.
+    pub usr_id: Option<String>,
+    /// `account.id`.
+    pub account_id: Option<String>,
+    /// `session.id`.
+    pub session_id: Option<String>,
+    /// The entry span's start, ns since the epoch.
+    pub start_ns: i64,
+    /// `usr.role`, when the span has a user.
+    pub role: Option<String>,
+}
+
+/// The [`Impact`] of a query that matched `spans` spans in `traces` traces whose entry spans
+/// are `entries`; at most `limit` users and accounts, the most hit first.
+pub fn impact(
+    spans: u64,
+    traces: u64,
+    entries: impl IntoIterator<Item = EntryIdentity>,
+    limit: usize,
+) -> Impact {
+    struct UserAcc {
+        role: Option<String>,
+        traces: HashSet<String>,
+        sessions: HashSet<String>,
+        last: i64,
+    }
+    let mut users: HashMap<(String, Option<String>), UserAcc> = HashMap::new();
+    let mut accounts: HashMap<String, (HashSet<String>, HashSet<String>)> = HashMap::new();
+    let mut signed_in: HashSet<String> = HashSet::new();
+    for entry in entries {
+        if let Some(account) = &entry.account_id {
+            let acc = accounts.entry(account.clone()).or_default();
+            if let Some(user) = &entry.usr_id {
+                acc.0.insert(user.clone());
+            }
+            acc.1.insert(entry.trace_id.clone());
+        }
+        let Some(usr_id) = entry.usr_id else { continue };
+        signed_in.insert(entry.trace_id.clone());
+        let user = users
+            .entry((usr_id, entry.account_id))
+            .or_insert_with(|| UserAcc {
+                role: None,
+                traces: HashSet::new(),
+                sessions: HashSet::new(),
+                last: i64::MIN,
+            });
+        if let Some(session) = entry.session_id {
+            user.sessions.insert(session);
+        }
+        user.last = user.last.max(entry.start_ns);
+        if entry.role.is_some() {
+            user.role = entry.role;
+        }
+        user.traces.insert(entry.trace_id);
+    }
+    let user_count = users
+        .keys()
+        .map(|(u, _)| u.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    let mut users: Vec<ImpactedUser> = users
+        .into_iter()
+        .map(|((usr_id, account_id), acc)| ImpactedUser {
+            usr_id,
+            account_id,
+            role: acc.role,
+            traces: acc.traces.len() as u64,
+            sessions: acc.sessions.len() as u64,
+            last_seen_ns: acc.last,
+        })
+        .collect();
+    users.sort_by(|a, b| {
+        b.traces
+            .cmp(&a.traces)
+            .then_with(|| a.usr_id.cmp(&b.usr_id))
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    let mut accounts: Vec<ImpactedAccount> = accounts
+        .into_iter()
+        .map(|(account_id, (users, traces))| ImpactedAccount {
+            account_id,
+            users: users.len() as u64,
+            traces: traces.len() as u64,
+        })
+        .collect();
+    accounts.sort_by(|a, b| {
+        b.traces
+            .cmp(&a.traces)
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    let account_count = accounts.len();
+    users.truncate(limit);
+    accounts.truncate(limit);
+    Impact {
+        spans,
+        traces,
+        anonymous_traces: traces.saturating_sub(signed_in.len() as u64),
+        user_count,
+        account_count,
+        users,
+        accounts,
+    }
+}
+
+/// The endpoints table from the `(service, resource, duration_ns, error)` of recent entry
+/// spans: the most failing first, then the slowest.
+pub fn endpoints(rows: impl IntoIterator<Item = (String, String, i64, bool)>) -> Vec<Endpoint> {
+    let mut groups: HashMap<(String, String), (Vec<i64>, u64)> = HashMap::new();
+    for (service, resource, duration_ns, error) in rows {
+        let entry = groups.entry((service, resource)).or_default();
+        entry.0.push(duration_ns);
+        entry.1 += u64::from(error);
+    }
+    let mut out: Vec<Endpoint> = groups
+        .into_iter()
+        .map(|((service, resource), (durations, errors))| Endpoint {
+            service,
+            resource,
+            stats: stats(None, durations, errors),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.stats
+            .errors
+            .cmp(&a.stats.errors)
+            .then(b.stats.p95_ns.cmp(&a.stats.p95_ns))
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.resource.cmp(&b.resource))
+    });
+    out
+}
+
+/// Groups sorted as a group-by answers them: the biggest first, then the most failing, then
+/// by value.
+pub fn sort_groups(groups: &mut [super::Group]) {
+    groups.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(b.errors.cmp(&a.errors))
+            .then_with(|| a.value.cmp(&b.value))
+    });
+}
+
+/// The tag a group-by key names: `@` and surrounding space taken off.
+///
+/// # Errors
+///
+/// A message when the key is empty or has characters that cannot name a tag.
+pub fn group_key_name(key: &str) -> Result<&str, String> {
+    let key = key.trim();
+    let key = key.strip_prefix('@').unwrap_or(key);
+    if key.is_empty() {
+        return Err("choose what to group by, e.g. usr.id".into());
+    }
+    if key
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\' || c.is_whitespace())
+    {
+        return Err(format!("`{key}` cannot name a tag"));
+    }
+    Ok(key)
+}

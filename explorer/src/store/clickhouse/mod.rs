@@ -1,0 +1,503 @@
+//! The span store for more than one machine: a ClickHouse server, over its HTTP interface.
+//!
+//! Chosen with `--store clickhouse://host:8123/database`. It answers every [`SpanStore`]
+//! question as the embedded store does (`explorer/tests/clickhouse.rs` compares the two on
+//! the same spans), and works with ClickHouse 18.16 and later: no `DateTime64`, `Map`,
+//! `LowCardinality` or query parameters.
+//!
+//! # Schema
+//!
+//! One `MergeTree` table, `spans`, partitioned by day (retention by age drops whole days
+//! cheaply) and ordered by `(service, kind, start_ns)`: the seed questions name a service
+//! (`service:checkout status:error`), entry spans (`kind = 'server'`) are the default, and
+//! the newest come first. The identity has columns of its own (`usr_id`, `account_id`,
+//! `session_id`, on entry spans only); every tag, identity included, is a row of the
+//! `tags` `Nested` column, so any tag can be searched and grouped on.
+//!
+//! Inserts are `JSONEachRow` batches, one per [`SpanWriter::insert`] (the explorer's ingest
+//! writes a batch at a time); one insert of fewer than a million rows is one block, which
+//! ClickHouse writes all or nothing.
+
+mod sql;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::aggregate::{self, EntryIdentity};
+use super::{
+    Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
+    SpanStore, SpanWriter, StoreError, stats,
+};
+use crate::query::Query;
+use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
+
+/// The identity attributes and their columns, the one place that maps them here.
+const IDENTITY_COLUMNS: [(&str, &str); 3] = [
+    (USER_ID_ATTRIBUTE, "usr_id"),
+    (ACCOUNT_ID_ATTRIBUTE, "account_id"),
+    (SESSION_ID_ATTRIBUTE, "session_id"),
+];
+
+fn identity_column(attribute: &str) -> Option<&'static str> {
+    IDENTITY_COLUMNS
+        .iter()
+        .find(|(a, _)| *a == attribute)
+        .map(|(_, column)| *column)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS {db}.spans (
+    trace_id    String,
+    span_id     String,
+    parent_id   Nullable(String),
+    service     String,
+    name        String,
+    resource    String,
+    kind        String,
+    start_ns    Int64,
+    duration_ns Int64,
+    error       UInt8,
+    status_code Nullable(Int64),
+    usr_id      Nullable(String),
+    account_id  Nullable(String),
+    session_id  Nullable(String),
+    tags Nested (key String, value String),
+    day Date DEFAULT toDate(toDateTime(intDiv(start_ns, 1000000000)))
+) ENGINE = MergeTree
+PARTITION BY day
+ORDER BY (service, kind, start_ns)";
+
+const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, service, name, resource, kind, \
+     start_ns, duration_ns, error, status_code, tags.key, tags.value";
+
+/// How long one request to the server may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where a ClickHouse store lives: the server's HTTP interface and the database.
+#[derive(Clone)]
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    database: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClickHouse({}, {})", self.base, self.database)
+    }
+}
+
+impl Client {
+    /// `clickhouse://host:port/database` (or `http://…`); the database defaults to `usertrail`.
+    fn new(url: &str) -> Result<Self> {
+        let rest = url
+            .strip_prefix("clickhouse://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                StoreError::new(format!(
+                    "`{url}`: a ClickHouse store is clickhouse://host:8123/database"
+                ))
+            })?;
+        let (host, database) = rest.split_once('/').unwrap_or((rest, ""));
+        let database = if database.is_empty() {
+            "usertrail"
+        } else {
+            database
+        };
+        if host.is_empty()
+            || !database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::new(format!(
+                "`{url}`: a ClickHouse store is clickhouse://host:8123/database (letters, digits, _)"
+            )));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(Client {
+            agent,
+            base: format!("http://{host}/"),
+            database: database.into(),
+        })
+    }
+
+    /// Runs `sql` (with `body` after it, for an insert) and answers the server's output.
+    fn run(&self, sql: &str, body: &str) -> Result<String> {
+        let err = |e: ureq::Error| StoreError::new(format!("ClickHouse at {}: {e}", self.base));
+        let mut response = self
+            .agent
+            .post(&self.base)
+            .query("database", &self.database)
+            .query("output_format_json_quote_64bit_integers", "0")
+            .query("query", sql)
+            .send(body)
+            .map_err(err)?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .map_err(err)?;
+        if !status.is_success() {
+            return Err(StoreError::new(format!(
+                "ClickHouse at {}: {}",
+                self.base,
+                text.trim()
+            )));
+        }
+        Ok(text)
+    }
+
+    /// The rows of a `SELECT` (which must not say `FORMAT`), one JSON object each.
+    fn rows<T: for<'de> Deserialize<'de>>(&self, sql: &str) -> Result<Vec<T>> {
+        let text = self.run(&format!("{sql} FORMAT JSONEachRow"), "")?;
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .map_err(|e| StoreError::new(format!("ClickHouse answered `{l}`: {e}")))
+            })
+            .collect()
+    }
+
+    fn create(&self) -> Result<()> {
+        // The database in the URL may not exist yet: create it from the default one.
+        let mut client = self.clone();
+        client.database = "default".into();
+        client.run(
+            &format!("CREATE DATABASE IF NOT EXISTS {}", self.database),
+            "",
+        )?;
+        self.run(&SCHEMA.replace("{db}", &self.database), "")?;
+        Ok(())
+    }
+}
+
+/// A span row as ClickHouse writes it out.
+#[derive(Deserialize)]
+struct Row {
+    trace_id: String,
+    span_id: String,
+    parent_id: Option<String>,
+    service: String,
+    name: String,
+    resource: String,
+    kind: String,
+    start_ns: i64,
+    duration_ns: i64,
+    error: u8,
+    status_code: Option<i64>,
+    #[serde(rename = "tags.key")]
+    tag_keys: Vec<String>,
+    #[serde(rename = "tags.value")]
+    tag_values: Vec<String>,
+}
+
+impl From<Row> for Span {
+    fn from(r: Row) -> Span {
+        Span {
+            trace_id: r.trace_id,
+            span_id: r.span_id,
+            parent_id: r.parent_id,
+            service: r.service,
+            name: r.name,
+            resource: r.resource,
+            kind: r.kind,
+            start_ns: r.start_ns,
+            duration_ns: r.duration_ns,
+            error: r.error != 0,
+            status_code: r.status_code,
+            tags: r.tag_keys.into_iter().zip(r.tag_values).collect(),
+        }
+    }
+}
+
+/// Writes spans into ClickHouse; one per process, owned by the explorer's ingest thread.
+#[derive(Debug)]
+pub struct Writer {
+    client: Client,
+}
+
+impl Writer {
+    /// Connects to the store at `url` (`clickhouse://host:8123/database`), creating the
+    /// database and table if needed.
+    ///
+    /// # Errors
+    ///
+    /// A bad URL, or the server failing or unreachable.
+    pub fn connect(url: &str) -> Result<Self> {
+        let client = Client::new(url)?;
+        client.create()?;
+        Ok(Writer { client })
+    }
+
+    fn count_where(&self, condition: &str) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct N {
+            n: u64,
+        }
+        let rows: Vec<N> = self
+            .client
+            .rows(&format!("SELECT count() AS n FROM spans WHERE {condition}"))?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    /// Deletes the spans that started before `cutoff_ns`; how many there were. ClickHouse
+    /// carries the delete out in the background (a mutation).
+    fn drop_before(&self, cutoff_ns: i64) -> Result<u64> {
+        let condition = format!("start_ns < {cutoff_ns}");
+        let n = self.count_where(&condition)?;
+        if n > 0 {
+            self.client
+                .run(&format!("ALTER TABLE spans DELETE WHERE {condition}"), "")?;
+        }
+        Ok(n)
+    }
+}
+
+impl SpanWriter for Writer {
+    fn insert(&mut self, spans: &[Span]) -> Result<()> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let mut body = String::new();
+        for span in spans {
+            let row = json!({
+                "trace_id": span.trace_id,
+                "span_id": span.span_id,
+                "parent_id": span.parent_id,
+                "service": span.service,
+                "name": span.name,
+                "resource": span.resource,
+                "kind": span.kind,
+                "start_ns": span.start_ns,
+                "duration_ns": span.duration_ns,
+                "error": u8::from(span.error),
+                "status_code": span.status_code,
+                "usr_id": span.tag(IDENTITY_COLUMNS[0].0),
+                "account_id": span.tag(IDENTITY_COLUMNS[1].0),
+                "session_id": span.tag(IDENTITY_COLUMNS[2].0),
+                "tags.key": span.tags.keys().collect::<Vec<_>>(),
+                "tags.value": span.tags.values().collect::<Vec<_>>(),
+            });
+            body.push_str(&row.to_string());
+            body.push('\n');
+        }
+        self.client.run(
+            "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind, \
+             start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, \
+             tags.key, tags.value) FORMAT JSONEachRow",
+            &body,
+        )?;
+        Ok(())
+    }
+
+    fn enforce(&mut self, retention: &Retention) -> Result<u64> {
+        let mut dropped = 0;
+        if let Some(age) = retention.max_age {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let cutoff = i64::try_from(now.saturating_sub(age).as_nanos()).unwrap_or(i64::MAX);
+            dropped += self.drop_before(cutoff)?;
+        }
+        if let Some(max_bytes) = retention.max_bytes {
+            #[derive(Deserialize)]
+            struct Size {
+                bytes: u64,
+                spans: u64,
+            }
+            let size: Vec<Size> = self.client.rows(&format!(
+                "SELECT sum(bytes) AS bytes, sum(rows) AS spans FROM system.parts
+                 WHERE active AND database = {} AND table = 'spans'",
+                sql::literal(&self.client.database)
+            ))?;
+            if let Some(size) = size.first().filter(|s| s.bytes > max_bytes && s.spans > 0) {
+                // The oldest share of the spans that brings the store under the limit (a
+                // twentieth at least): the delete runs in the background, so this is one
+                // step per call; the next call measures again.
+                let over = (size.bytes - max_bytes) as f64 / size.bytes as f64;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss
+                )]
+                let n = ((size.spans as f64 * over.max(0.05)).ceil() as u64).max(1);
+                #[derive(Deserialize)]
+                struct Start {
+                    start_ns: i64,
+                }
+                let at: Vec<Start> = self.client.rows(&format!(
+                    "SELECT start_ns FROM spans ORDER BY start_ns LIMIT 1 OFFSET {}",
+                    n.min(size.spans) - 1
+                ))?;
+                if let Some(at) = at.first() {
+                    dropped += self.drop_before(at.start_ns.saturating_add(1))?;
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// Reads a ClickHouse store for the explorer. Calls block: run them on a blocking thread.
+#[derive(Debug)]
+pub struct Store {
+    client: Client,
+}
+
+impl Store {
+    /// Connects to the store at `url` (`clickhouse://host:8123/database`), creating the
+    /// database and table if needed, so that reads work before the first span arrives.
+    ///
+    /// # Errors
+    ///
+    /// A bad URL, or the server failing or unreachable.
+    pub fn connect(url: &str) -> Result<Self> {
+        let client = Client::new(url)?;
+        client.create()?;
+        Ok(Store { client })
+    }
+}
+
+/// The query's condition, and `kind = 'server'` when asked.
+fn condition(query: &Query, scope: Scope) -> String {
+    let sql = sql::compile(query);
+    if scope.entry_only {
+        format!("kind = 'server' AND {sql}")
+    } else {
+        sql
+    }
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: u64,
+}
+
+impl SpanStore for Store {
+    fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult> {
+        let cond = condition(query, scope);
+        let total: Vec<Count> = self
+            .client
+            .rows(&format!("SELECT count() AS n FROM spans WHERE {cond}"))?;
+        let rows: Vec<Row> = self.client.rows(&format!(
+            "SELECT {SPAN_COLUMNS} FROM spans WHERE {cond}
+             ORDER BY start_ns DESC, span_id DESC LIMIT {}",
+            scope.limit
+        ))?;
+        Ok(SearchResult {
+            total: total.first().map_or(0, |c| c.n),
+            spans: rows.into_iter().map(Span::from).collect(),
+        })
+    }
+
+    fn trace(&self, trace_id: &str) -> Result<Vec<Span>> {
+        let rows: Vec<Row> = self.client.rows(&format!(
+            "SELECT {SPAN_COLUMNS} FROM spans WHERE trace_id = {}
+             ORDER BY start_ns, span_id",
+            sql::literal(trace_id)
+        ))?;
+        Ok(rows.into_iter().map(Span::from).collect())
+    }
+
+    fn group_by(&self, query: &Query, key: &str, scope: Scope) -> Result<GroupByResult> {
+        let key_sql = sql::group_key(key).map_err(StoreError::new)?;
+        let cond = condition(query, scope);
+        #[derive(Deserialize)]
+        struct G {
+            g: Option<String>,
+            errors: u64,
+            durations: Vec<i64>,
+        }
+        let rows: Vec<G> = self.client.rows(&format!(
+            "SELECT {key_sql} AS g, countIf(error = 1) AS errors, groupArray(duration_ns) AS durations
+             FROM spans WHERE {cond} GROUP BY g"
+        ))?;
+        let total = rows.iter().map(|g| g.durations.len() as u64).sum();
+        let group_count = rows.len();
+        let mut groups: Vec<Group> = rows
+            .into_iter()
+            .map(|g| stats(g.g, g.durations, g.errors))
+            .collect();
+        aggregate::sort_groups(&mut groups);
+        groups.truncate(scope.limit);
+        Ok(GroupByResult {
+            key: key.trim().trim_start_matches('@').into(),
+            total,
+            group_count,
+            groups,
+        })
+    }
+
+    fn impact(&self, query: &Query, scope: Scope) -> Result<Impact> {
+        let cond = condition(query, scope);
+        #[derive(Deserialize)]
+        struct Hit {
+            spans: u64,
+            traces: u64,
+        }
+        let hit: Vec<Hit> = self.client.rows(&format!(
+            "SELECT count() AS spans, uniqExact(trace_id) AS traces FROM spans WHERE {cond}"
+        ))?;
+        let (spans, traces) = hit.first().map_or((0, 0), |h| (h.spans, h.traces));
+        #[derive(Deserialize)]
+        struct Entry {
+            trace_id: String,
+            usr_id: Option<String>,
+            account_id: Option<String>,
+            session_id: Option<String>,
+            start_ns: i64,
+            role: Option<String>,
+        }
+        let entries: Vec<Entry> = self.client.rows(&format!(
+            "SELECT trace_id, usr_id, account_id, session_id, start_ns,
+                    if(isNull(usr_id), NULL, {}) AS role
+             FROM spans
+             WHERE kind = 'server' AND trace_id IN (SELECT trace_id FROM spans WHERE {cond})",
+            sql::tag_value("usr.role")
+        ))?;
+        Ok(aggregate::impact(
+            spans,
+            traces,
+            entries.into_iter().map(|e| EntryIdentity {
+                trace_id: e.trace_id,
+                usr_id: e.usr_id,
+                account_id: e.account_id,
+                session_id: e.session_id,
+                start_ns: e.start_ns,
+                role: e.role,
+            }),
+            scope.limit,
+        ))
+    }
+
+    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
+        #[derive(Deserialize)]
+        struct E {
+            service: String,
+            resource: String,
+            duration_ns: i64,
+            error: u8,
+        }
+        let rows: Vec<E> = self.client.rows(&format!(
+            "SELECT service, resource, duration_ns, error FROM spans
+             WHERE kind = 'server' ORDER BY start_ns DESC LIMIT {window}"
+        ))?;
+        Ok(aggregate::endpoints(rows.into_iter().map(|e| {
+            (e.service, e.resource, e.duration_ns, e.error != 0)
+        })))
+    }
+
+    fn count(&self) -> Result<u64> {
+        let rows: Vec<Count> = self.client.rows("SELECT count() AS n FROM spans")?;
+        Ok(rows.first().map_or(0, |c| c.n))
+    }
+}

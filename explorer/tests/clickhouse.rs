@@ -1,0 +1,447 @@
+//! The ClickHouse store against a real `clickhouse-server` (Debian's package; `scripts/setup`
+//! installs it), started on free loopback ports with a temporary data folder: the same
+//! spans, the same queries, the same answers as the embedded store.
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use usertrail_explorer::query::parse;
+use usertrail_explorer::store::{
+    Retention, Scope, Span, SpanStore, SpanWriter, clickhouse, sqlite, synth,
+};
+
+/// A `clickhouse-server` of this test's own, stopped and removed on drop.
+struct Server {
+    child: Child,
+    dir: PathBuf,
+    http_port: u16,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = std::env::temp_dir().join(format!("usertrail-clickhouse-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        let http_port = free_port();
+        let arg = |name: &str, value: String| format!("--{name}={value}");
+        let path = |p: &str| dir.join(p).display().to_string();
+        let child = Command::new("clickhouse-server")
+            .arg("--config-file=/etc/clickhouse-server/config.xml")
+            .arg("--")
+            .arg(arg("path", format!("{}/", dir.display())))
+            .arg(arg("tmp_path", format!("{}/", path("tmp"))))
+            .arg(arg("http_port", http_port.to_string()))
+            .arg(arg("tcp_port", free_port().to_string()))
+            .arg(arg("interserver_http_port", free_port().to_string()))
+            .arg(arg("listen_host", "127.0.0.1".into()))
+            .arg(arg("logger.log", path("server.log")))
+            .arg(arg("logger.errorlog", path("error.log")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "clickhouse-server (Debian package clickhouse-server; scripts/setup installs it)",
+            );
+        let mut server = Server {
+            child,
+            dir,
+            http_port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ping = std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok();
+            if ping && clickhouse::Store::connect(&server.url("ping")).is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(server.dir.join("error.log")).unwrap_or_default();
+                panic!("clickhouse-server exited ({status}):\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clickhouse-server did not start in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        server.http_port = http_port;
+        server
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("clickhouse://127.0.0.1:{}/{database}", self.http_port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spans_of(n: usize, seed: u64) -> Vec<Span> {
+    let mut all = Vec::new();
+    synth::generate(n, seed, 1_800_000_000_000_000_000, 500, |chunk| {
+        all.extend_from_slice(chunk)
+    });
+    all
+}
+
+/// Both stores, holding the same spans.
+struct Pair {
+    sqlite: sqlite::Store,
+    clickhouse: clickhouse::Store,
+    _dir: TempDir,
+}
+
+/// A folder removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pair(server: &Server, database: &str, spans: &[Span]) -> Pair {
+    let dir =
+        std::env::temp_dir().join(format!("usertrail-pair-{database}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("spans.sqlite");
+    sqlite::Writer::open(&file).unwrap().insert(spans).unwrap();
+    let mut writer = clickhouse::Writer::connect(&server.url(database)).unwrap();
+    for chunk in spans.chunks(2_000) {
+        writer.insert(chunk).unwrap();
+    }
+    Pair {
+        sqlite: sqlite::Store::open(&file).unwrap(),
+        clickhouse: clickhouse::Store::connect(&server.url(database)).unwrap(),
+        _dir: TempDir(dir),
+    }
+}
+
+fn ids(spans: &[Span]) -> BTreeSet<&str> {
+    spans.iter().map(|s| s.span_id.as_str()).collect()
+}
+
+/// One server for every scenario (each in a database of its own): starting one takes seconds.
+#[test]
+fn clickhouse_store() {
+    let server = Server::start();
+    answers_as_the_embedded_store_does(&server);
+    values_with_quotes_and_backslashes_are_data_not_sql(&server);
+    retention_drops_the_oldest_spans(&server);
+    the_service_receives_otlp_into_clickhouse(&server);
+}
+
+fn answers_as_the_embedded_store_does(server: &Server) {
+    let spans = spans_of(6_000, 7);
+    let p = pair(server, "parity", &spans);
+    assert_eq!(p.clickhouse.count().unwrap(), spans.len() as u64);
+
+    // Search: every query, entry spans only and all spans; the whole result, spans and tags.
+    let mut found = 0;
+    for q in synth::QUERIES {
+        let query = parse(q).unwrap();
+        for entry_only in [false, true] {
+            let scope = Scope {
+                entry_only,
+                limit: 100_000,
+            };
+            let want = p.sqlite.search(&query, scope).unwrap();
+            let got = p.clickhouse.search(&query, scope).unwrap();
+            assert_eq!(got.total, want.total, "{q} (entry only: {entry_only})");
+            found += usize::from(got.total > 0);
+            assert_eq!(
+                ids(&got.spans),
+                ids(&want.spans),
+                "{q} (entry only: {entry_only})"
+            );
+            let mut got = got.spans;
+            let mut want = want.spans;
+            got.sort_by(|a, b| a.span_id.cmp(&b.span_id));
+            want.sort_by(|a, b| a.span_id.cmp(&b.span_id));
+            assert_eq!(got, want, "{q}: the spans themselves");
+        }
+        // The newest first, cut to the limit.
+        let newest = p.clickhouse.search(&query, Scope::default()).unwrap();
+        assert!(newest.spans.len() <= 50);
+        assert!(
+            newest
+                .spans
+                .windows(2)
+                .all(|w| w[0].start_ns >= w[1].start_ns),
+            "{q}"
+        );
+    }
+
+    assert!(
+        found > synth::QUERIES.len(),
+        "most queries find something: {found}"
+    );
+
+    // Group-by: counts, errors and percentiles per group, in the same order.
+    for (q, key) in [
+        ("service:payments", "account.id"),
+        ("service:payments status:error", "@usr.id"),
+        ("", "usr.role"),
+        ("", "service"),
+        ("", "status"),
+        ("", "http.response.status_code"),
+        ("@duration:>1s", "resource"),
+        ("", "card"),
+    ] {
+        let query = parse(q).unwrap();
+        for entry_only in [false, true] {
+            let scope = Scope {
+                entry_only,
+                limit: 1_000,
+            };
+            let want = p.sqlite.group_by(&query, key, scope).unwrap();
+            let got = p.clickhouse.group_by(&query, key, scope).unwrap();
+            assert_eq!(
+                (got.total, got.group_count),
+                (want.total, want.group_count),
+                "{q} by {key}"
+            );
+            assert_eq!(got.groups, want.groups, "{q} by {key}");
+        }
+    }
+    assert!(
+        p.clickhouse
+            .group_by(&parse("").unwrap(), "a\"b", Scope::default())
+            .is_err()
+    );
+
+    // Impact: the users and accounts behind errors deep in child spans.
+    for q in [
+        "name:processor.authorize status:error",
+        "service:payments status:error",
+        "@duration:>5s",
+        "@usr.id:user_123",
+    ] {
+        let scope = Scope {
+            entry_only: false,
+            limit: 1_000,
+        };
+        let want = p.sqlite.impact(&parse(q).unwrap(), scope).unwrap();
+        let got = p.clickhouse.impact(&parse(q).unwrap(), scope).unwrap();
+        assert_eq!(
+            (
+                got.spans,
+                got.traces,
+                got.anonymous_traces,
+                got.user_count,
+                got.account_count
+            ),
+            (
+                want.spans,
+                want.traces,
+                want.anonymous_traces,
+                want.user_count,
+                want.account_count
+            ),
+            "{q}"
+        );
+        assert_eq!(got.users, want.users, "{q}");
+        assert_eq!(got.accounts, want.accounts, "{q}");
+    }
+
+    // A trace's spans, and the endpoints table.
+    let trace_id = &spans
+        .iter()
+        .find(|s| s.service == "payments")
+        .unwrap()
+        .trace_id;
+    assert_eq!(
+        ids(&p.clickhouse.trace(trace_id).unwrap()),
+        ids(&p.sqlite.trace(trace_id).unwrap())
+    );
+    let want = p.sqlite.endpoints(100_000).unwrap();
+    let got = p.clickhouse.endpoints(100_000).unwrap();
+    let rows = |e: &[usertrail_explorer::store::Endpoint]| -> Vec<String> {
+        e.iter()
+            .map(|e| format!("{} {} {:?}", e.service, e.resource, e.stats))
+            .collect()
+    };
+    assert_eq!(rows(&got), rows(&want));
+}
+
+fn values_with_quotes_and_backslashes_are_data_not_sql(server: &Server) {
+    let mut spans = spans_of(50, 3);
+    let evil = r"o'brien\'); DROP TABLE spans; --";
+    spans[0].tags.insert("usr.id".into(), evil.into());
+    spans[0].kind = "server".into();
+    let mut writer = clickhouse::Writer::connect(&server.url("quotes")).unwrap();
+    writer.insert(&spans).unwrap();
+    let store = clickhouse::Store::connect(&server.url("quotes")).unwrap();
+    let query = parse(&format!(
+        "@usr.id:\"{}\"",
+        evil.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+    .unwrap();
+    let found = store.search(&query, Scope::default()).unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.spans[0].tag("usr.id"), Some(evil));
+    assert_eq!(store.count().unwrap(), spans.len() as u64);
+}
+
+fn retention_drops_the_oldest_spans(server: &Server) {
+    let mut writer = clickhouse::Writer::connect(&server.url("retention")).unwrap();
+    let now_ns = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap();
+    // 300 spans over the last 10 days: a third of them older than 7 days or so.
+    let mut spans = spans_of(300, 5);
+    let step = 10 * 86_400 * 1_000_000_000 / i64::try_from(spans.len()).unwrap();
+    for (i, s) in spans.iter_mut().enumerate() {
+        s.start_ns = now_ns - step * (i64::try_from(i).unwrap() + 1);
+    }
+    writer.insert(&spans).unwrap();
+    let old = spans
+        .iter()
+        .filter(|s| s.start_ns < now_ns - 7 * 86_400 * 1_000_000_000)
+        .count();
+    assert!(old > 50);
+    let retention = Retention {
+        max_age: Some(Duration::from_secs(7 * 86_400)),
+        max_bytes: None,
+    };
+    let dropped = writer.enforce(&retention).unwrap();
+    assert!(
+        (old as u64).abs_diff(dropped) <= 1,
+        "dropped {dropped}, expected about {old}"
+    );
+    // The delete runs in the background: wait for it.
+    let store = clickhouse::Store::connect(&server.url("retention")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.count().unwrap() > (spans.len() - old) as u64 + 1 {
+        assert!(Instant::now() < deadline, "the delete did not happen");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // By size: a limit of one byte drops a share of the oldest each time.
+    let before = store.count().unwrap();
+    let by_size = Retention {
+        max_age: None,
+        max_bytes: Some(1),
+    };
+    assert!(writer.enforce(&by_size).unwrap() > 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.count().unwrap() >= before {
+        assert!(
+            Instant::now() < deadline,
+            "the delete by size did not happen"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_bad_url_or_no_server_is_a_clear_error() {
+    let err = clickhouse::Store::connect("postgres://x/y")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("clickhouse://host:8123/database"), "{err}");
+    let err = clickhouse::Store::connect("clickhouse://127.0.0.1:1/db")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ClickHouse at http://127.0.0.1:1/"), "{err}");
+    let err = clickhouse::Store::connect("clickhouse://127.0.0.1:1/a;b")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("letters, digits"), "{err}");
+}
+
+/// `usertrail-explorer --store clickhouse://…`: an OTLP/HTTP export lands in ClickHouse and
+/// the explorer's API finds it there, identity remapped.
+fn the_service_receives_otlp_into_clickhouse(server: &Server) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = server.url("service");
+    runtime.block_on(async move {
+        let options = usertrail_explorer::server::Options {
+            listen: "127.0.0.1:0".into(),
+            store: Some(url.clone()),
+            ..Default::default()
+        };
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(usertrail_explorer::server::run(
+            options,
+            move |addr| {
+                let _ = addr_tx.send(addr);
+            },
+            std::future::pending(),
+        ));
+        let base = format!("http://{}", addr_rx.await.expect("the service starts"));
+        let start_ns = 1_800_000_000_000_000_000u64;
+        let body = serde_json::json!({
+            "resourceSpans": [{
+                "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "orders-py" } }] },
+                "scopeSpans": [{ "spans": [{
+                    "traceId": "5b8efff798038103d269b633813fc60c",
+                    "spanId": "eee19b7ec3c1b174",
+                    "parentSpanId": "eee19b7ec3c1b173",
+                    "flags": 768,
+                    "name": "GET /orders",
+                    "kind": 2,
+                    "startTimeUnixNano": start_ns.to_string(),
+                    "endTimeUnixNano": (start_ns + 6_000_000_000).to_string(),
+                    "attributes": [{ "key": "user.id", "value": { "stringValue": "user_789" } }],
+                    "status": { "code": 2 }
+                }] }]
+            }]
+        });
+        let client = reqwest::Client::new();
+        let res = client
+            .post(format!("{base}/v1/traces"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        // The export is answered once the spans are stored.
+        let found: serde_json::Value = client
+            .get(format!("{base}/api/search?q=%40usr.id%3Auser_789%20status%3Aerror&entry=1"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap();
+        assert_eq!(found["total"], 1, "{found}");
+        assert_eq!(found["spans"][0]["service"], "orders-py");
+        let status: serde_json::Value = client
+            .get(format!("{base}/api/status"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap();
+        assert_eq!(status["store"], url.as_str());
+    });
+    // What the service wrote is in ClickHouse itself.
+    let store = clickhouse::Store::connect(&server.url("service")).unwrap();
+    let spans = store.trace("5b8efff798038103d269b633813fc60c").unwrap();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].tag("usr.id"), Some("user_789"));
+}
