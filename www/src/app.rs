@@ -40,6 +40,9 @@ pub struct Options {
     pub pkg_dir: PathBuf,
     /// Synthetic spans to add to the store at start (history for the explorer).
     pub synthetic: usize,
+    /// The shipping service (`www/shipping`, Python) that checkout asks for a quote after a
+    /// payment; `None`: orders have no shipping quote.
+    pub shipping_url: Option<String>,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             static_dir: www.join("static"),
             pkg_dir: www.join("../dist"),
             synthetic: 0,
+            shipping_url: None,
         }
     }
 }
@@ -214,6 +218,7 @@ pub async fn run(
             checkout_listener,
             checkout::router(
                 payments_url,
+                options.shipping_url.clone(),
                 shop_origins,
                 subscriber(checkout_sink, "checkout"),
             ),
