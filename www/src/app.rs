@@ -46,6 +46,9 @@ pub struct Options {
     /// On shutdown: how long requests in flight may take to finish, and then how long the
     /// spans still queued may take to be stored or exported.
     pub shutdown_timeout: Duration,
+    /// The shipping service (`www/shipping`, Python) that checkout asks for a quote after a
+    /// payment; `None`: orders have no shipping quote.
+    pub shipping_url: Option<String>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             pkg_dir: www.join("../dist"),
             synthetic: 0,
             shutdown_timeout: Duration::from_secs(5),
+            shipping_url: None,
         }
     }
 }
@@ -266,6 +270,7 @@ pub async fn run(
             checkout_listener,
             checkout::router(
                 payments_url,
+                options.shipping_url.clone(),
                 shop_origins,
                 subscriber(checkout_sink, "checkout"),
             ),

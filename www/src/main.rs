@@ -23,6 +23,9 @@ OPTIONS:
   --static-dir DIR         the page files (default www/static)
   --pkg-dir DIR            the built SDK (default dist)
   --synthetic N            add N synthetic spans of history to the store at start
+  --shipping-url URL       the Python shipping service (www/shipping) checkout asks for a
+                           quote after each payment (scripts/demo starts it); without it,
+                           orders have no quote
   --exit-with-stdin        exit when standard input closes (for test harnesses)
   --shutdown-timeout SECS  on Ctrl-C / SIGTERM: how long requests in flight may take,
                            then how long queued spans may take to be written (default 5)
@@ -73,6 +76,7 @@ fn parse_args() -> Result<(Options, bool), String> {
             "--data-dir" => options.data_dir = PathBuf::from(value("a folder")?),
             "--static-dir" => options.static_dir = PathBuf::from(value("a folder")?),
             "--pkg-dir" => options.pkg_dir = PathBuf::from(value("a folder")?),
+            "--shipping-url" => options.shipping_url = Some(value("a URL")?),
             "--synthetic" => {
                 let v = value("a number")?;
                 options.synthetic = v

@@ -1,6 +1,7 @@
 //! `checkout`: the API the shop page calls, cross-origin. It lists products and takes orders,
 //! calling `payments` through the propagator's `reqwest` middleware, which continues the
-//! trace and passes the browser's baggage (`session.id`, `user.id`, `account.id`) on.
+//! trace and passes the browser's baggage (`session.id`, `user.id`, `account.id`) on, and then,
+//! when there is one, the Python `shipping` service (`www/shipping`) the same way.
 
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ const PROPAGATORS: &[PropagatorType] = &[PropagatorType::TraceContext, Propagato
 #[derive(Clone)]
 struct Checkout {
     payments: String,
+    shipping: Option<String>,
     client: ClientWithMiddleware,
 }
 
@@ -35,6 +37,7 @@ struct Checkout {
 /// `PropagateContextLayer`, this service's subscriber, and CORS for the shop's origins.
 pub fn router(
     payments_url: String,
+    shipping_url: Option<String>,
     shop_origins: Vec<HeaderValue>,
     dispatch: tracing::Dispatch,
 ) -> Router {
@@ -60,6 +63,7 @@ pub fn router(
         .route("/api/orders/{id}", get(order_status))
         .with_state(Checkout {
             payments: payments_url,
+            shipping: shipping_url,
             client,
         })
         .layer(PropagateContextLayer::new())
@@ -257,7 +261,13 @@ async fn checkout(
         );
     }
 
-    // 4. The order.
+    // 4. A shipping quote, when there is a shipping service: the order stands without one.
+    let shipping = match &state.shipping {
+        Some(url) => quote_shipping(&state.client, url, item_count).await,
+        None => Value::Null,
+    };
+
+    // 5. The order.
     let order_id = async {
         tokio::time::sleep(Duration::from_millis(2)).await;
         let id = trace_id().unwrap_or_default();
@@ -271,7 +281,31 @@ async fn checkout(
             "order_id": order_id,
             "amount_cents": amount_cents,
             "charge_id": payment["charge_id"],
+            "shipping": shipping,
         }),
         &headers,
     )
+}
+
+/// `GET {url}/quote?items=N` on the shipping service; `null` (and a warning on the span) when
+/// it fails.
+async fn quote_shipping(client: &ClientWithMiddleware, url: &str, items: u64) -> Value {
+    let answer = client
+        .get(format!("{}/quote?items={items}", url.trim_end_matches('/')))
+        .send()
+        .await;
+    match answer {
+        Ok(response) if response.status().is_success() => {
+            let text = response.text().await.unwrap_or_default();
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        }
+        Ok(response) => {
+            tracing::warn!(status = response.status().as_u16(), "shipping quote failed");
+            Value::Null
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "shipping unreachable");
+            Value::Null
+        }
+    }
 }
