@@ -17,6 +17,7 @@ use prost::Message;
 use serde_json::Value;
 use usertrail_explorer::server::{self, Options};
 use usertrail_explorer::store::Retention;
+use usertrail_propagator::tracing::INSTRUMENTATION_NAME;
 
 const PROTOBUF: &str = "application/x-protobuf";
 
@@ -704,10 +705,18 @@ async fn usertrail_propagator_spans_count_as_baggage_unless_set_user_left_proof(
         &[("usr.id", "user_123"), ("usr.role", "admin")],
     );
     explorer
-        .export(&request("checkout", "usertrail", vec![from_baggage]))
+        .export(&request(
+            "checkout",
+            INSTRUMENTATION_NAME,
+            vec![from_baggage],
+        ))
         .await;
     explorer
-        .export(&request("payments", "usertrail", vec![after_set_user]))
+        .export(&request(
+            "payments",
+            INSTRUMENTATION_NAME,
+            vec![after_set_user],
+        ))
         .await;
     let baggage = explorer
         .search("@usr.id:user_123 @usr.id.source:baggage", true)

@@ -71,17 +71,19 @@ async fn the_demo_exports_to_the_explorer_and_the_remap_tags_each_entry_span() {
         .spawn()
         .unwrap();
     let stdout = demo.stdout.take().unwrap();
-    let ready: Value = tokio::task::spawn_blocking(move || {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(json) = line.strip_prefix("usertrail-demo ready ") {
-                return serde_json::from_str(json).unwrap();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Value>();
+    std::thread::spawn(move || {
+        let mut ready_tx = Some(ready_tx);
+        // Read to the end, so that what the demo prints on its way out has somewhere to go.
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(json) = line.strip_prefix("usertrail-demo ready ")
+                && let Some(tx) = ready_tx.take()
+            {
+                let _ = tx.send(serde_json::from_str(json).unwrap());
             }
         }
-        panic!("the demo did not start");
-    })
-    .await
-    .unwrap();
+    });
+    let ready: Value = ready_rx.await.expect("the demo did not start");
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let response = reqwest::Client::builder()

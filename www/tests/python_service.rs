@@ -31,19 +31,22 @@ impl Drop for Process {
     }
 }
 
-/// The JSON after `prefix` on the first stdout line that starts with it.
+/// The JSON after `prefix` on the first stdout line that starts with it. The rest of stdout
+/// is read to the end, so that what the process prints on its way out has somewhere to go.
 async fn ready_line(stdout: ChildStdout, prefix: &'static str) -> Value {
-    tokio::task::spawn_blocking(move || {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(json) = line.strip_prefix(prefix) {
-                return serde_json::from_str(json).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Value>();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(json) = line.strip_prefix(prefix)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(serde_json::from_str(json).unwrap());
             }
         }
-        panic!("no `{prefix}` line: the process did not start");
-    })
-    .await
-    .unwrap()
+    });
+    rx.await
+        .unwrap_or_else(|_| panic!("no `{prefix}` line: the process did not start"))
 }
 
 fn client() -> reqwest::Client {

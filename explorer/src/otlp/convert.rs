@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span as OtlpSpan, SpanFlags, span, status};
+use usertrail_propagator::tracing::INSTRUMENTATION_NAME;
 
 use crate::remap::{self, Origin};
 use crate::store::Span;
@@ -17,8 +18,6 @@ pub const MAX_ATTRIBUTES: usize = 128;
 pub const MAX_VALUE_CHARS: usize = 4_096;
 /// How deep array and key-value list attribute values are written out.
 const MAX_VALUE_DEPTH: usize = 4;
-/// The instrumentation scope usertrail's propagator exports under.
-const USERTRAIL_SCOPE: &str = "usertrail";
 /// The resource attribute that names the service.
 const SERVICE_NAME: &str = "service.name";
 /// The service of spans whose resource names none (OpenTelemetry's default).
@@ -183,7 +182,8 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
             .map_or_else(|| UNKNOWN_SERVICE.to_owned(), |(_, v)| v);
         for scope_spans in resource_spans.scope_spans {
             let origin = match &scope_spans.scope {
-                Some(scope) if scope.name == USERTRAIL_SCOPE => Origin::Usertrail,
+                // The scope usertrail's propagator exports under.
+                Some(scope) if scope.name == INSTRUMENTATION_NAME => Origin::Usertrail,
                 _ => Origin::Other,
             };
             let local_ids: HashSet<&[u8]> = scope_spans
