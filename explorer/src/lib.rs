@@ -8,6 +8,7 @@
 //! * [`api`]: the explorer page and its JSON API.
 
 pub mod api;
+pub mod auth;
 pub mod ingest;
 pub mod otlp;
 pub mod query;

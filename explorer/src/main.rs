@@ -31,6 +31,12 @@ OPTIONS:
                          s, m, h, d
   --retention-size SIZE  drop the oldest spans while the store is larger (default 10GiB;
                          0: no limit): B, KiB, MiB, GiB (or KB, MB, GB)
+  --read-token TOKEN     the page and the JSON API ask for it (HTTP Basic auth: any user
+                         name, the token as password; or Authorization: Bearer TOKEN);
+                         or USERTRAIL_READ_TOKEN. Required beyond loopback
+  --ingest-token TOKEN   OTLP senders put it in Authorization: Bearer TOKEN
+                         (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN); or
+                         USERTRAIL_INGEST_TOKEN. Required beyond loopback
   --synthetic N          add N spans of synthetic history at start (to try the
                          explorer at scale; default 0)
   -h, --help             this text
@@ -74,6 +80,31 @@ fn parse_age(text: &str) -> Option<Duration> {
     Some(Duration::from_secs(n.checked_mul(scale)?))
 }
 
+/// A token as given: not empty, and only what fits in an HTTP header.
+fn token(text: String, what: &str) -> Result<String, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "{what}: a token is printable ASCII without spaces, and not empty"
+        ));
+    }
+    Ok(text)
+}
+
+/// The tokens from the environment, where the command line gave none.
+fn tokens_from_env(options: &mut Options) -> Result<(), String> {
+    for (name, slot) in [
+        ("USERTRAIL_READ_TOKEN", &mut options.tokens.read),
+        ("USERTRAIL_INGEST_TOKEN", &mut options.tokens.ingest),
+    ] {
+        if slot.is_none()
+            && let Ok(value) = std::env::var(name)
+        {
+            *slot = Some(token(value, name)?);
+        }
+    }
+    Ok(())
+}
+
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut options = Options::default();
     let mut args = args.into_iter();
@@ -95,6 +126,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             }
             "--listen" => options.listen = value("an address, e.g. 127.0.0.1:4318")?,
             "--data-dir" => options.data_dir = PathBuf::from(value("a folder")?),
+            "--read-token" => options.tokens.read = Some(token(value("a token")?, "--read-token")?),
+            "--ingest-token" => {
+                options.tokens.ingest = Some(token(value("a token")?, "--ingest-token")?);
+            }
             "--store" => {
                 let url = value("clickhouse://host:8123/database")?;
                 if !url.starts_with("clickhouse://") {
@@ -165,7 +200,10 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
+    let options = match parse_args(std::env::args().skip(1)).and_then(|mut options| {
+        tokens_from_env(&mut options)?;
+        Ok(options)
+    }) {
         Ok(options) => options,
         Err(e) => {
             eprintln!("usertrail-explorer: {e}");

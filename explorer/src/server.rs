@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::api::{self, Backend};
+use crate::auth::{self, Tokens};
 use crate::ingest::Ingest;
 use crate::otlp::{self, Receiver};
 use crate::store::{Retention, SpanStore, SpanWriter, clickhouse, sqlite, synth};
@@ -32,6 +33,8 @@ pub struct Options {
     pub data_dir: PathBuf,
     /// `clickhouse://host:8123/database`: ClickHouse instead of the embedded store.
     pub store: Option<String>,
+    /// Who may read and who may send (required beyond loopback).
+    pub tokens: Tokens,
     /// The largest OTLP body taken, compressed and decompressed (16 MiB).
     pub max_body: usize,
     /// Spans waiting for the store at most, past which senders get a 429 (100,000).
@@ -48,6 +51,7 @@ impl Default for Options {
             listen: "127.0.0.1:4318".into(),
             data_dir: PathBuf::from("usertrail-data"),
             store: None,
+            tokens: Tokens::default(),
             max_body: 16 << 20,
             queue_spans: 100_000,
             retention: Retention {
@@ -164,11 +168,21 @@ pub async fn run(
             format!("cannot listen on {}: {e}", options.listen),
         )
     })?;
-    let router = Router::new()
+    let bound = listener.local_addr()?;
+    options
+        .tokens
+        .check_bind(bound)
+        .map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, e))?;
+    let ingest_routes = Router::new()
         .route(
             otlp::TRACES_PATH,
             post(otlp::export).with_state(Receiver::new(ingest.clone(), options.max_body)),
         )
+        .route_layer(middleware::from_fn_with_state(
+            options.tokens.ingest.clone(),
+            auth::require_ingest,
+        ));
+    let read_routes = Router::new()
         .route(
             "/api/status",
             get(status).with_state(Status {
@@ -181,7 +195,12 @@ pub async fn run(
             "/",
             get(|| std::future::ready(axum::response::Redirect::temporary("/explorer"))),
         )
-        .merge(api::router(Backend::Store(store)));
+        .merge(api::router(Backend::Store(store)))
+        .layer(middleware::from_fn_with_state(
+            options.tokens.read.clone(),
+            auth::require_read,
+        ));
+    let router = ingest_routes.merge(read_routes);
     ready(listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
