@@ -116,7 +116,9 @@
 //!
 //! - `tracing`: `tracing` module: the request state behind `set_user` /
 //!   `set_account` / `inject_current`, and `UsertrailLayer`, a `tracing_subscriber::Layer`
-//!   that turns entry spans (and their children) into `SpanRecord`s for a `SpanSink`. Adds
+//!   that turns entry spans (and their children) into `SpanRecord`s for a `SpanSink`;
+//!   `server` module: the framework-neutral entry point (`EntryConfig::start` opens a
+//!   request's entry span from its headers, `EntrySpan::finish` closes it with the status). Adds
 //!   `tracing`, `tracing-subscriber` (registry only), `fastrand`, `pin-project-lite`.
 //! - `tower` (implies `tracing`, `http`): `tower` module,
 //!   `PropagateContextLayer` / `PropagateContext`: continue the caller's trace, open the
@@ -179,6 +181,9 @@ pub mod otel;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod server;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
