@@ -125,6 +125,8 @@
 //!   service entry span. Adds `tower-layer`, `tower-service`.
 //! - `axum` (implies `tower`): `axum` module, extractors `Identity`,
 //!   `Baggage`, `TraceContext` (and `RequestContext`). Adds `axum-core`.
+//! - `actix` (implies `tracing`): `actix` module, `PropagateContext`, an actix-web 4
+//!   middleware with the `tower` layer's entry span. Adds `actix-web` (no default features).
 //! - `reqwest` (implies `tracing`, `http`): `reqwest` module,
 //!   `PropagateContextMiddleware` for `reqwest-middleware`. Adds `reqwest`,
 //!   `reqwest-middleware`, `async-trait`.
@@ -172,6 +174,9 @@ mod sampling_priority;
 mod span_context;
 mod w3c;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
