@@ -65,7 +65,7 @@ use std::time::Instant;
 use ::tracing::Span;
 use ::tracing::field::Empty;
 
-use crate::tracing::semconv::{self, http_span_name};
+use crate::tracing::semconv::{self, HttpSpanName};
 use crate::tracing::{
     BaggageTagKeys, Config, DEFAULT_CONFIG, ENTRY_SPAN_NAME, IdentityAttributes, RequestContext,
     RequestState, ScopeGuard, SharedConfig, TARGET, creating_entry_span, enter_scope,
@@ -701,21 +701,7 @@ fn start_request<E: Extractor + ?Sized>(
     let session_id = ok(config, SESSION_ID_ATTRIBUTE, identity.session_id());
     let user_id = ok(config, USER_ID_ATTRIBUTE, identity.user_id());
     let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
-    let base = recorded.then(|| {
-        let mut base = Vec::with_capacity(3);
-        for (attribute, value) in [
-            (SESSION_ID_ATTRIBUTE, session_id),
-            (USER_ID_ATTRIBUTE, user_id),
-            (ACCOUNT_ID_ATTRIBUTE, account_id),
-        ] {
-            if let Some(value) = value {
-                let attribute = config.identity_attributes.rename(attribute);
-                base.push((attribute, Cow::Owned(String::from(value))));
-            }
-        }
-        base
-    });
-    let state = Arc::new(RequestState::start(config.clone(), &extracted, base));
+    let state = Arc::new(RequestState::start(config.clone(), &extracted));
     let (trace_id, span_id, parent_id) = {
         let inner = state.lock();
         (
@@ -731,7 +717,7 @@ fn start_request<E: Extractor + ?Sized>(
                 target: TARGET,
                 ENTRY_SPAN_NAME,
                 otel.kind = "server",
-                otel.name = http_span_name(method, info.route).as_str(),
+                otel.name = %HttpSpanName { method, route: info.route },
                 otel.status_code = Empty,
                 trace_id = %trace_id,
                 span_id = %span_id,

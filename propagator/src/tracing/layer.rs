@@ -196,6 +196,9 @@ fn parent_ids(extensions: &Extensions<'_>) -> Option<(TraceId, SpanId)> {
 /// `otel.*` fields are columns or hints, not tags.
 struct FieldVisitor<'a> {
     fields: &'a mut Vec<(&'static str, TagValue)>,
+    /// `false` for a new span's attributes, each recorded once: no need to look for an
+    /// earlier value.
+    replace: bool,
     /// Which field names to leave out.
     skip: Skip,
     /// For `http.client.request` spans: the `span_id` field is the propagated id.
@@ -265,7 +268,11 @@ impl FieldVisitor<'_> {
                 }
             };
         if !skipped {
-            put(self.fields, name, value());
+            if self.replace {
+                put(self.fields, name, value());
+            } else {
+                self.fields.push((name, value()));
+            }
         }
     }
 }
@@ -368,6 +375,7 @@ where
                 // state when the span closes.
                 let mut fields = Vec::with_capacity(12);
                 attrs.record(&mut FieldVisitor {
+                    replace: false,
                     fields: &mut fields,
                     skip: Skip::Entry {
                         identity: state.config.identity_attributes.declared(),
@@ -395,6 +403,7 @@ where
         let mut given = None;
         let mut status_message = None;
         attrs.record(&mut FieldVisitor {
+            replace: false,
             fields: &mut fields,
             skip: Skip::Hints,
             span_id: client.then_some(&mut given),
@@ -432,6 +441,7 @@ where
             let client = data.kind == SpanKind::Client;
             let mut given = None;
             values.record(&mut FieldVisitor {
+                replace: true,
                 fields: &mut data.fields,
                 skip,
                 span_id: client.then_some(&mut given),

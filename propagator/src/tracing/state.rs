@@ -253,10 +253,6 @@ pub(crate) fn new_trace_id() -> TraceId {
 }
 
 pub(crate) struct Inner {
-    /// The identity tags from the baggage (within the caps), worked out when the request
-    /// starts. `None` when the entry span is disabled (no subscriber wants it): then nothing
-    /// is worked out until asked for.
-    pub(crate) base: Option<Vec<(&'static str, Cow<'static, str>)>>,
     /// Our entry span: the caller's trace id, our span id, flags, Datadog priority and origin.
     pub(crate) span_context: SpanContext<'static>,
     /// The caller's span id.
@@ -267,7 +263,8 @@ pub(crate) struct Inner {
     pub(crate) baggage: Baggage<'static>,
     /// Tags the service set (`set_user`, `set_account`, `set_tag`). The baggage-derived ones
     /// (identity, `baggage.<key>`) are worked out from `baggage` when needed
-    /// ([`Inner::push_tags`]): most requests never pay for them twice.
+    /// ([`Inner::push_tags`]), once per request for the span record: nothing is copied for
+    /// them before.
     pub(crate) tags: BTreeMap<Cow<'static, str>, String>,
 }
 
@@ -279,16 +276,13 @@ impl Inner {
     /// the baggage (untrusted: capped, see [`Config::tag_value_ok`]), then the service's,
     /// which therefore win.
     pub(crate) fn push_tags(&self, config: &Config, out: &mut TagList) {
-        match &self.base {
-            Some(base) => out.extend(base.iter().map(|(k, v)| (Cow::Borrowed(*k), v.clone()))),
-            None => {
-                let identity = Identity::from_baggage(&self.baggage);
-                for (attribute, value) in identity.attributes() {
-                    if config.tag_value_fits(value) {
-                        let attribute = config.identity_attributes.rename(attribute);
-                        out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
-                    }
-                }
+        // The same values the entry span's fields got when the request started (where the
+        // rejects were reported).
+        let identity = Identity::from_baggage(&self.baggage);
+        for (attribute, value) in identity.attributes() {
+            if config.tag_value_fits(value) {
+                let attribute = config.identity_attributes.rename(attribute);
+                out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
             }
         }
         if !config.tag_keys.is_empty() {
@@ -353,11 +347,7 @@ impl RequestState {
 
     /// Continues the extracted trace (or starts one) with a new span id, and works out the
     /// entry-span tags from the baggage.
-    pub(crate) fn start(
-        config: SharedConfig,
-        extracted: &Extracted<'_>,
-        base: Option<Vec<(&'static str, Cow<'static, str>)>>,
-    ) -> Self {
+    pub(crate) fn start(config: SharedConfig, extracted: &Extracted<'_>) -> Self {
         let span_id = new_span_id();
         let (mut span_context, parent_id) = match extracted.span_context() {
             Some(remote) => (
@@ -382,7 +372,6 @@ impl RequestState {
 
         RequestState {
             inner: Mutex::new(Inner {
-                base,
                 span_context,
                 parent_id,
                 tracestate: extracted.tracestate().cloned().map(Tracestate::into_owned),
