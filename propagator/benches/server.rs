@@ -25,6 +25,13 @@
 //! is diluted by the client's share of the CPU in the same way for all three variants. Each
 //! variant runs in its own process (a global subscriber each), rounds are interleaved to
 //! spread machine noise, and the median round is reported.
+//!
+//! Then, so that the figure holds on a noisy machine, each variant runs under
+//! `valgrind --tool=callgrind` twice, with `BENCH_CALLGRIND_REQUESTS` (default 2,000) and
+//! twice as many requests after the same warm-up: the difference in instructions over the
+//! difference in requests is the instructions per request (client and server together, as in
+//! the requests/s figure), without the start-up. `BENCH_CALLGRIND=0` skips it (and it is
+//! skipped when `valgrind` is not installed).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -74,7 +81,8 @@ fn main() {
         let mode = args[i + 1].as_str();
         let requests: usize = args[i + 2].parse().unwrap();
         let concurrency: usize = args[i + 3].parse().unwrap();
-        let rps = child(mode, requests, concurrency);
+        let warmup: usize = args[i + 4].parse().unwrap();
+        let rps = child(mode, requests, concurrency, warmup);
         println!("RPS {rps:.0}");
         return;
     }
@@ -96,6 +104,7 @@ fn main() {
                     mode,
                     &requests.to_string(),
                     &concurrency.to_string(),
+                    &(requests / 10).max(100).to_string(),
                 ])
                 .output()
                 .expect("run child");
@@ -138,10 +147,77 @@ fn main() {
         "usertrail vs OTel stack: {:+.1}% req/s",
         (medians[1] / medians[2] - 1.0) * 100.0
     );
+    if smoke || env_usize("BENCH_CALLGRIND", 1) == 0 {
+        return;
+    }
+    let base = env_usize("BENCH_CALLGRIND_REQUESTS", 2_000);
+    // Fewer connections: valgrind runs one thread at a time.
+    let connections = concurrency.min(8);
+    let Some(per_request) = MODES
+        .iter()
+        .map(|mode| {
+            let small = instructions(&exe, mode, base, connections)?;
+            let large = instructions(&exe, mode, 2 * base, connections)?;
+            Some(large.saturating_sub(small) as f64 / base as f64)
+        })
+        .collect::<Option<Vec<f64>>>()
+    else {
+        println!("(valgrind not found: no instruction counts)");
+        return;
+    };
+    println!();
+    println!(
+        "callgrind, instructions per request ({base} vs {} requests, {connections} connections)",
+        2 * base
+    );
+    println!("{:<34} {:>12} {:>9}", "variant", "instr/req", "of bare");
+    for (label, ir) in labels.iter().zip(&per_request) {
+        println!(
+            "{label:<34} {ir:>12.0} {:>8.1}%",
+            ir / per_request[0] * 100.0
+        );
+    }
+    println!(
+        "usertrail layer's own cost: {:.0} instructions per request (OTel stack: {:.0})",
+        per_request[1] - per_request[0],
+        per_request[2] - per_request[0]
+    );
+}
+
+/// Instructions callgrind counts for one child run of `requests` requests after a warm-up
+/// of 200; `None` when valgrind cannot be run.
+fn instructions(
+    exe: &std::path::Path,
+    mode: &str,
+    requests: usize,
+    connections: usize,
+) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args([
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            exe.to_str()?,
+            CHILD_FLAG,
+            mode,
+            &requests.to_string(),
+            &connections.to_string(),
+            "200",
+        ])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let collected = stderr.lines().find_map(|l| {
+        l.split_once("Collected :")
+            .map(|(_, n)| n.trim().to_owned())
+    });
+    match collected.and_then(|n| n.parse().ok()) {
+        Some(n) => Some(n),
+        None => panic!("{mode}: no callgrind count\n{stderr}"),
+    }
 }
 
 /// Runs one variant in this process; returns requests/s.
-fn child(mode: &str, requests: usize, concurrency: usize) -> f64 {
+fn child(mode: &str, requests: usize, concurrency: usize, warmup: usize) -> f64 {
     let hello = Router::new().route("/", get(|| async { "Hello, World!" }));
     let (app, provider) = match mode {
         "bare" => (hello, None),
@@ -175,7 +251,7 @@ fn child(mode: &str, requests: usize, concurrency: usize) -> f64 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        load(addr, (requests / 10).max(100), concurrency).await;
+        load(addr, warmup, concurrency).await;
         let start = Instant::now();
         load(addr, requests, concurrency).await;
         requests as f64 / start.elapsed().as_secs_f64()

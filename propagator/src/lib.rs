@@ -116,13 +116,17 @@
 //!
 //! - `tracing`: `tracing` module: the request state behind `set_user` /
 //!   `set_account` / `inject_current`, and `UsertrailLayer`, a `tracing_subscriber::Layer`
-//!   that turns entry spans (and their children) into `SpanRecord`s for a `SpanSink`. Adds
+//!   that turns entry spans (and their children) into `SpanRecord`s for a `SpanSink`;
+//!   `server` module: the framework-neutral entry point (`EntryConfig::start` opens a
+//!   request's entry span from its headers, `EntrySpan::finish` closes it with the status). Adds
 //!   `tracing`, `tracing-subscriber` (registry only), `fastrand`, `pin-project-lite`.
 //! - `tower` (implies `tracing`, `http`): `tower` module,
 //!   `PropagateContextLayer` / `PropagateContext`: continue the caller's trace, open the
 //!   service entry span. Adds `tower-layer`, `tower-service`.
 //! - `axum` (implies `tower`): `axum` module, extractors `Identity`,
 //!   `Baggage`, `TraceContext` (and `RequestContext`). Adds `axum-core`.
+//! - `actix` (implies `tracing`): `actix` module, `PropagateContext`, an actix-web 4
+//!   middleware with the `tower` layer's entry span. Adds `actix-web` (no default features).
 //! - `reqwest` (implies `tracing`, `http`): `reqwest` module,
 //!   `PropagateContextMiddleware` for `reqwest-middleware`. Adds `reqwest`,
 //!   `reqwest-middleware`, `async-trait`.
@@ -170,6 +174,9 @@ mod sampling_priority;
 mod span_context;
 mod w3c;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -179,6 +186,9 @@ pub mod otel;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod server;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;

@@ -29,7 +29,6 @@
 //! tags through `OpenTelemetrySpanExt::set_attribute`. Without the tower layer,
 //! [`identity_attributes`] gives the same attributes from an OpenTelemetry `Baggage`.
 
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::str::FromStr;
@@ -42,14 +41,13 @@ use opentelemetry::propagation::{
 use opentelemetry::trace::{TraceContextExt, TraceState};
 use opentelemetry::{Context as OtelContext, KeyValue};
 
+use crate::datadog::DD_TRACESTATE_KEY as DD;
+use crate::datadog::tracecontext::read_dd_member;
 use crate::{
     ACCOUNT_ID_ATTRIBUTE, ACCOUNT_ID_KEY, Baggage, Context, DatadogTracestate, Extractor, Injector,
     PropagatorType, SESSION_ID_ATTRIBUTE, SESSION_ID_KEY, SpanContext, SpanId, TraceFlags, TraceId,
     Tracestate, USER_ID_ATTRIBUTE, USER_ID_KEY,
 };
-
-/// `tracestate` key of Datadog's member.
-const DD: &str = "dd";
 
 /// Our [`Extractor`] over an OpenTelemetry one.
 struct ExtractorAdapter<'a>(&'a dyn OtelExtractor);
@@ -105,7 +103,8 @@ fn to_otel(
 }
 
 /// Ours for an OpenTelemetry `SpanContext` (`None` when it is not valid); the `dd` member of
-/// its `TraceState`, if any, gives the Datadog priority and origin.
+/// its `TraceState`, if any, gives the Datadog priority (reconciled with the sampled flag, as
+/// extraction does) and origin.
 fn from_otel(
     sc: &opentelemetry::trace::SpanContext,
 ) -> Option<(SpanContext<'static>, Option<Tracestate<'static>>)> {
@@ -120,15 +119,9 @@ fn from_otel(
         .ok()
         .filter(|ts| !ts.is_empty())
         .map(Tracestate::into_owned);
-    if let Some(dd) = tracestate
-        .as_ref()
-        .and_then(|ts| ts.get(DD))
-        .and_then(|dd| DatadogTracestate::parse(dd).ok())
-    {
-        ours = ours.with_sampling_priority(dd.sampling_priority());
-        if let Some(origin) = dd.origin() {
-            ours = ours.with_origin(Cow::Owned(origin.into_owned()));
-        }
+    if let Some(tracestate) = &tracestate {
+        // A `dd` member that does not parse is left as it is and read as absent.
+        let _ = read_dd_member(&mut ours, tracestate);
     }
     Some((ours, tracestate))
 }
@@ -196,7 +189,7 @@ impl UsertrailPropagator {
     pub fn new() -> Self {
         Self::with_formats(
             &PropagatorType::EXTRACT_ORDER,
-            crate::tracing::DEFAULT_INJECT_FORMATS,
+            crate::tracing::DEFAULT_INJECT,
         )
     }
 
@@ -339,7 +332,6 @@ pub fn identity_attributes_named(
     .collect()
 }
 
-#[cfg(feature = "tower")]
 mod bridge {
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
@@ -421,7 +413,6 @@ mod bridge {
     }
 }
 
-#[cfg(feature = "tower")]
 pub(crate) use bridge::{bridge_entry_span, set_attribute};
 
 /// The OpenTelemetry span id of `span` (starting its OpenTelemetry span), if

@@ -118,6 +118,37 @@ fn otel_inject_then_ours_extract() {
     );
 }
 
+/// An OpenTelemetry context whose `dd` member disagrees with its sampled flag is injected as
+/// extraction would read it: Datadog's rule (the flag wins, priority 1 or 0 from it) applies.
+#[test]
+fn dd_member_of_an_otel_context_is_reconciled_with_the_sampled_flag() {
+    let propagator = UsertrailPropagator::new();
+    #[rustfmt::skip]
+    let cases: &[(&str, OtelFlags, &str, &str)] = &[
+        ("s:2;o:rum", OtelFlags::NOT_SAMPLED, "0", "keep priority on an unsampled trace: 0 from the flag"),
+        ("s:-1", OtelFlags::SAMPLED, "1", "reject priority on a sampled trace: 1 from the flag"),
+        ("s:2", OtelFlags::SAMPLED, "2", "agreeing priority kept"),
+    ];
+    for (dd, flags, priority, why) in cases {
+        let sc = OtelSpanContext::new(
+            OtelTraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            OtelSpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            *flags,
+            true,
+            TraceState::from_key_value([("dd", *dd)]).unwrap(),
+        );
+        let cx = OtelContext::new().with_remote_span_context(sc);
+        let mut out = HashMap::new();
+        propagator.inject_context(&cx, &mut out);
+        assert_eq!(out["x-datadog-sampling-priority"], *priority, "{why}");
+        assert!(
+            out["tracestate"].starts_with(&format!("dd=s:{priority}")),
+            "{why}: {}",
+            out["tracestate"]
+        );
+    }
+}
+
 #[test]
 fn usertrail_propagator_interoperates_with_otel() {
     let ours = UsertrailPropagator::new();

@@ -22,5 +22,7 @@ pub(crate) mod tracecontext;
 
 pub use context::DatadogContext;
 pub(crate) use context::inject_headers;
+#[cfg(feature = "opentelemetry")]
+pub(crate) use member::DD_TRACESTATE_KEY;
 pub use member::DatadogTracestate;
 pub use tags::DatadogTags;

@@ -1,10 +1,9 @@
-use std::sync::Arc;
-
 use tower_layer::Layer;
 
 use super::PropagateContext;
 use crate::PropagatorType;
-use crate::tracing::{BaggageTagKeys, Config, IdentityAttributes, SharedConfig};
+use crate::server::EntryConfig;
+use crate::tracing::{BaggageTagKeys, IdentityAttributes};
 
 /// Wraps a service in [`PropagateContext`]: every request continues the caller's trace in a
 /// service entry span tagged with `usr.id`, `account.id` and `session.id`.
@@ -26,7 +25,7 @@ use crate::tracing::{BaggageTagKeys, Config, IdentityAttributes, SharedConfig};
 /// ```
 #[derive(Clone, Debug)]
 pub struct PropagateContextLayer {
-    config: Config,
+    config: EntryConfig,
 }
 
 impl Default for PropagateContextLayer {
@@ -46,8 +45,23 @@ impl PropagateContextLayer {
     /// ```
     pub const fn new() -> Self {
         PropagateContextLayer {
-            config: Config::DEFAULT,
+            config: EntryConfig::new(),
         }
+    }
+
+    /// A layer with `config`, e.g. one shared with the `actix` middleware.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{server::EntryConfig, tower::PropagateContextLayer};
+    ///
+    /// let config = EntryConfig::new().with_max_baggage_tags(4);
+    /// let layer = PropagateContextLayer::with_config(config);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_config(config: EntryConfig) -> Self {
+        PropagateContextLayer { config }
     }
 
     /// Formats to extract, in order; the first valid one wins (default:
@@ -62,7 +76,7 @@ impl PropagateContextLayer {
     /// # let _ = w3c_only;
     /// ```
     pub fn with_extract(mut self, order: &'static [PropagatorType]) -> Self {
-        self.config.extract = order;
+        self.config = self.config.with_extract(order);
         self
     }
 
@@ -80,7 +94,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_inject(mut self, types: &'static [PropagatorType]) -> Self {
-        self.config.inject = types;
+        self.config = self.config.with_inject(types);
         self
     }
 
@@ -97,7 +111,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_baggage_tag_keys(mut self, keys: BaggageTagKeys) -> Self {
-        self.config.tag_keys = keys;
+        self.config = self.config.with_baggage_tag_keys(keys);
         self
     }
 
@@ -112,7 +126,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_baggage_tags(mut self, max: usize) -> Self {
-        self.config.max_baggage_tags = max;
+        self.config = self.config.with_max_baggage_tags(max);
         self
     }
 
@@ -126,7 +140,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_tag_value_len(mut self, max: usize) -> Self {
-        self.config.max_tag_value_len = max;
+        self.config = self.config.with_max_tag_value_len(max);
         self
     }
 
@@ -141,7 +155,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_identity_in_baggage(mut self, on: bool) -> Self {
-        self.config.identity_in_baggage = on;
+        self.config = self.config.with_identity_in_baggage(on);
         self
     }
 
@@ -159,7 +173,7 @@ impl PropagateContextLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_identity_attributes(mut self, names: IdentityAttributes) -> Self {
-        self.config.identity_attributes = names;
+        self.config = self.config.with_identity_attributes(names);
         self
     }
 
@@ -178,7 +192,7 @@ impl PropagateContextLayer {
     #[cfg(feature = "opentelemetry")]
     #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
     pub fn with_opentelemetry(mut self, on: bool) -> Self {
-        self.config.opentelemetry = on;
+        self.config = self.config.with_opentelemetry(on);
         self
     }
 }
@@ -187,6 +201,6 @@ impl<S> Layer<S> for PropagateContextLayer {
     type Service = PropagateContext<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PropagateContext::with_config(inner, SharedConfig::Shared(Arc::new(self.config.clone())))
+        PropagateContext::with_config(inner, self.config.clone())
     }
 }

@@ -1,13 +1,11 @@
 use core::task::{Context, Poll};
-use std::sync::Arc;
 
 use http::{Request, Response};
 use tower_service::Service;
 
 use super::{PropagateContextLayer, ResponseFuture};
-use crate::tracing::{
-    DEFAULT_CONFIG, RequestContext, RequestInfo, SharedConfig, enter_scope, semconv, start_request,
-};
+use crate::server::{EntryConfig, ServerRequest};
+use crate::tracing::semconv;
 
 /// Continues the caller's trace and runs the inner service inside the service entry span
 /// (see the [module docs](crate::tower)).
@@ -26,7 +24,7 @@ use crate::tracing::{
 #[derive(Clone, Debug)]
 pub struct PropagateContext<S> {
     inner: S,
-    config: SharedConfig,
+    config: EntryConfig,
 }
 
 impl<S> PropagateContext<S> {
@@ -41,11 +39,11 @@ impl<S> PropagateContext<S> {
     pub const fn new(inner: S) -> Self {
         PropagateContext {
             inner,
-            config: SharedConfig::Static(&DEFAULT_CONFIG),
+            config: EntryConfig::new(),
         }
     }
 
-    pub(crate) fn with_config(inner: S, config: SharedConfig) -> Self {
+    pub(crate) fn with_config(inner: S, config: EntryConfig) -> Self {
         PropagateContext { inner, config }
     }
 
@@ -111,19 +109,13 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let (state, span) = start_request(&self.config, req.headers(), &request_info(&req));
-        #[cfg(feature = "opentelemetry")]
-        if self.config.opentelemetry {
-            crate::otel::bridge_entry_span(&span, &state);
-        }
-        req.extensions_mut()
-            .insert(RequestContext::new(Arc::clone(&state)));
+        let entry = self.config.start(req.headers(), &server_request(&req));
+        req.extensions_mut().insert(entry.context());
         let inner = {
-            let _scope = enter_scope(&state);
-            let _span = span.enter();
+            let _entered = entry.enter();
             self.inner.call(req)
         };
-        ResponseFuture::new(inner, span, state)
+        ResponseFuture::new(inner, entry)
     }
 }
 
@@ -139,10 +131,10 @@ fn route<B>(req: &Request<B>) -> Option<&str> {
 }
 
 /// The HTTP server conventions' view of `req`: `server.address` / `server.port` from the
-/// `Host` header (or the URI's authority, as HTTP/2 sends it), the port defaulting to the
-/// scheme's; `url.scheme` from the URI when absolute, else `http` (the server side of a
-/// TLS-terminating proxy speaks plain HTTP; `X-Forwarded-Proto` is the client's word).
-fn request_info<B>(req: &Request<B>) -> RequestInfo<'_> {
+/// `Host` header (or the URI's authority, as HTTP/2 sends it); `url.scheme` from the URI
+/// when absolute, else `http` (the server side of a TLS-terminating proxy speaks plain HTTP;
+/// `X-Forwarded-Proto` is the client's word).
+fn server_request<B>(req: &Request<B>) -> ServerRequest<'_> {
     let uri = req.uri();
     let scheme = match uri.scheme_str() {
         Some("https") => "https",
@@ -156,61 +148,15 @@ fn request_info<B>(req: &Request<B>) -> RequestInfo<'_> {
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())
         });
-    let (server_address, port) = authority.map_or((None, None), split_authority);
-    let server_port =
-        server_address.map(|_| port.unwrap_or(if scheme == "https" { 443 } else { 80 }));
-    RequestInfo {
-        method: req.method().as_str(),
-        path: uri.path(),
-        query: uri.query(),
-        scheme,
-        route: route(req),
-        server_address,
-        server_port,
-        protocol_version: semconv::protocol_version(req.version()),
-        user_agent: req
-            .headers()
-            .get(http::header::USER_AGENT)
-            .and_then(|h| h.to_str().ok()),
-    }
-}
-
-/// Host and port of an authority (`example.com:8080`, `[::1]:80`, `example.com`); the
-/// host is `None` when empty.
-fn split_authority(authority: &str) -> (Option<&str>, Option<u16>) {
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((host, after)) => (host, after.strip_prefix(':')),
-            None => return (None, None),
-        },
-        None => match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        },
-    };
-    let port = port.and_then(|p| p.parse().ok());
-    ((!host.is_empty()).then_some(host), port)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_authority;
-
-    #[rustfmt::skip]
-    #[test]
-    fn authorities_split_into_host_and_port() {
-        let cases: &[(&str, Option<&str>, Option<u16>, &str)] = &[
-            ("example.com:8080", Some("example.com"), Some(8080), "name and port"),
-            ("example.com", Some("example.com"), None, "no port"),
-            ("[::1]:80", Some("::1"), Some(80), "IPv6 in brackets"),
-            ("[::1]", Some("::1"), None, "IPv6 without a port"),
-            ("u@h:1", Some("h"), Some(1), "user info is not the host"),
-            (":80", None, Some(80), "no host"),
-            ("[::1", None, None, "unclosed bracket"),
-        ];
-        for (authority, host, port, why) in cases {
-            assert_eq!(split_authority(authority), (*host, *port), "{why}");
-        }
-    }
+    let user_agent = req
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|h| h.to_str().ok());
+    ServerRequest::new(req.method().as_str(), uri.path())
+        .with_query(uri.query())
+        .with_scheme(scheme)
+        .with_route(route(req))
+        .with_host(authority)
+        .with_protocol_version(semconv::protocol_version(req.version()))
+        .with_user_agent(user_agent)
 }

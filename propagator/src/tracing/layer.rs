@@ -5,20 +5,20 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use ::tracing::field::{Field, Visit};
 use ::tracing::span::{Attributes, Id, Record};
 use ::tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::{LookupSpan, Registry};
+use tracing_subscriber::registry::{Extensions, LookupSpan};
 
 use super::record::{
     MAX_EVENTS_PER_SPAN, NoopSink, SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
 };
 use super::scope;
-use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, RequestState, TARGET, TagList};
+use super::span_tree::{self, EntryRequest};
+use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, TARGET, TagList, new_span_id};
 use crate::{SpanId, TraceId};
 
 /// A `tracing_subscriber::Layer` that records the spans of each request served behind
@@ -35,8 +35,8 @@ use crate::{SpanId, TraceId};
 ///   never copied onto children.
 /// * Spans outside any request are ignored.
 ///
-/// Needs a subscriber with span storage (`tracing_subscriber::registry()`). Attaching the
-/// request state to the entry span also lets [`RequestContext::current`](super::RequestContext::current)
+/// Needs a subscriber with span storage (`tracing_subscriber::registry()`, or any other
+/// `LookupSpan`). Attaching the request state to the entry span also lets [`RequestContext::current`](super::RequestContext::current)
 /// find the request from tasks spawned with `.in_current_span()`.
 ///
 /// # Examples
@@ -138,9 +138,9 @@ impl<K: SpanSink> UsertrailLayer<K> {
 }
 
 enum Ids {
-    /// The entry span: ids live in the request state (the OpenTelemetry bridge may replace
-    /// them right after the span opens).
-    Entry(Arc<RequestState>),
+    /// The entry span: ids live in the request state, the span's [`EntryRequest`] (the
+    /// OpenTelemetry bridge may replace them right after the span opens).
+    Entry,
     Child {
         trace_id: TraceId,
         span_id: SpanId,
@@ -178,18 +178,17 @@ impl SpanData {
     }
 }
 
-impl SpanData {
-    /// (trace id, span id) for a span opened inside this one.
-    fn ids(&self) -> (TraceId, SpanId) {
-        match &self.ids {
-            Ids::Entry(state) => {
-                let inner = state.lock();
-                (inner.span_context.trace_id(), inner.span_context.span_id())
-            }
-            Ids::Child {
-                trace_id, span_id, ..
-            } => (*trace_id, *span_id),
+/// (trace id, span id) for a span opened inside the span of `extensions`, if that span is
+/// recorded.
+fn parent_ids(extensions: &Extensions<'_>) -> Option<(TraceId, SpanId)> {
+    match &extensions.get::<SpanData>()?.ids {
+        Ids::Entry => {
+            let inner = extensions.get::<EntryRequest>()?.0.lock();
+            Some((inner.span_context.trace_id(), inner.span_context.span_id()))
         }
+        Ids::Child {
+            trace_id, span_id, ..
+        } => Some((*trace_id, *span_id)),
     }
 }
 
@@ -197,6 +196,9 @@ impl SpanData {
 /// `otel.*` fields are columns or hints, not tags.
 struct FieldVisitor<'a> {
     fields: &'a mut Vec<(&'static str, TagValue)>,
+    /// `false` for a new span's attributes, each recorded once: no need to look for an
+    /// earlier value.
+    replace: bool,
     /// Which field names to leave out.
     skip: Skip,
     /// For `http.client.request` spans: the `span_id` field is the propagated id.
@@ -209,8 +211,9 @@ struct FieldVisitor<'a> {
 enum Skip {
     /// `otel.*`.
     Hints,
-    /// Also the entry span's id and duration fields (columns of the record).
-    EntryColumns,
+    /// Also the entry span's id and duration fields (columns of the record), and its
+    /// identity fields: the request state is the one source of those tags.
+    Entry { identity: &'static [&'static str] },
 }
 
 /// Values that come up on every request, kept as static strings.
@@ -257,10 +260,19 @@ impl FieldVisitor<'_> {
             return;
         }
         let skipped = name.starts_with("otel.")
-            || (self.skip == Skip::EntryColumns
-                && matches!(name, "trace_id" | "span_id" | "parent_id" | "duration_ms"));
+            || match self.skip {
+                Skip::Hints => false,
+                Skip::Entry { identity } => {
+                    matches!(name, "trace_id" | "span_id" | "parent_id" | "duration_ms")
+                        || identity.contains(&name)
+                }
+            };
         if !skipped {
-            put(self.fields, name, value());
+            if self.replace {
+                put(self.fields, name, value());
+            } else {
+                self.fields.push((name, value()));
+            }
         }
     }
 }
@@ -345,9 +357,13 @@ fn is_ours(metadata: &Metadata<'_>, name: &str) -> bool {
 
 impl<S, K> Layer<S> for UsertrailLayer<K>
 where
-    S: Subscriber + for<'a> LookupSpan<'a>,
+    S: Subscriber + for<'a> LookupSpan<'a> + 'static,
     K: SpanSink,
 {
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        span_tree::register::<S>();
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else {
             return;
@@ -355,20 +371,21 @@ where
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
             if let Some(state) = scope::pending() {
-                // The HTTP fields, with their types; the identity is also in the request
-                // state, which `on_close` reads (its values win).
+                // The HTTP fields, with their types; the identity tags come from the request
+                // state when the span closes.
                 let mut fields = Vec::with_capacity(12);
                 attrs.record(&mut FieldVisitor {
+                    replace: false,
                     fields: &mut fields,
-                    skip: Skip::EntryColumns,
+                    skip: Skip::Entry {
+                        identity: state.config.identity_attributes.declared(),
+                    },
                     span_id: None,
                     status_message: None,
                 });
-                span.extensions_mut().insert(SpanData::new(
-                    Ids::Entry(state),
-                    SpanKind::Server,
-                    fields,
-                ));
+                let mut extensions = span.extensions_mut();
+                extensions.insert(SpanData::new(Ids::Entry, SpanKind::Server, fields));
+                extensions.insert(EntryRequest(state));
                 return;
             }
         }
@@ -378,15 +395,15 @@ where
         let Some(parent) = span.parent() else {
             return;
         };
-        let (trace_id, parent_id) = match parent.extensions().get::<SpanData>() {
-            Some(data) => data.ids(),
-            None => return,
+        let Some((trace_id, parent_id)) = parent_ids(&parent.extensions()) else {
+            return;
         };
         let client = is_ours(metadata, CLIENT_SPAN_NAME);
         let mut fields = Vec::with_capacity(metadata.fields().len());
         let mut given = None;
         let mut status_message = None;
         attrs.record(&mut FieldVisitor {
+            replace: false,
             fields: &mut fields,
             skip: Skip::Hints,
             span_id: client.then_some(&mut given),
@@ -395,7 +412,7 @@ where
         let mut data = SpanData::new(
             Ids::Child {
                 trace_id,
-                span_id: given.unwrap_or_else(super::state::new_span_id),
+                span_id: given.unwrap_or_else(new_span_id),
                 parent_id,
             },
             if client {
@@ -414,15 +431,17 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
+        let skip = match extensions.get_mut::<EntryRequest>() {
+            Some(entry) => Skip::Entry {
+                identity: entry.0.config.identity_attributes.declared(),
+            },
+            None => Skip::Hints,
+        };
         if let Some(data) = extensions.get_mut::<SpanData>() {
-            let skip = if data.kind == SpanKind::Server {
-                Skip::EntryColumns
-            } else {
-                Skip::Hints
-            };
             let client = data.kind == SpanKind::Client;
             let mut given = None;
             values.record(&mut FieldVisitor {
+                replace: true,
                 fields: &mut data.fields,
                 skip,
                 span_id: client.then_some(&mut given),
@@ -490,8 +509,12 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        let Some(data) = span.extensions_mut().remove::<SpanData>() else {
-            return;
+        let (data, entry) = {
+            let mut extensions = span.extensions_mut();
+            let Some(data) = extensions.remove::<SpanData>() else {
+                return;
+            };
+            (data, extensions.remove::<EntryRequest>())
         };
         let duration = data.started.elapsed();
         let field_error = data.fields.iter().any(|(k, v)| *k == "error" && *v == true);
@@ -500,10 +523,9 @@ where
             .into_iter()
             .map(|(k, v)| (Cow::Borrowed(k), v))
             .collect();
-        let (trace_id, span_id, parent_id, error) = match data.ids {
-            Ids::Entry(state) => {
+        let (trace_id, span_id, parent_id, error) = match (data.ids, entry) {
+            (Ids::Entry, Some(EntryRequest(state))) => {
                 let inner = state.lock();
-                // After the fields: the request's tags win.
                 let mut list = TagList::new();
                 inner.push_tags(&state.config, &mut list);
                 tags.extend(list.into_iter().map(|(k, v)| (k, TagValue::Str(v))));
@@ -514,11 +536,15 @@ where
                     field_error,
                 )
             }
-            Ids::Child {
-                trace_id,
-                span_id,
-                parent_id,
-            } => (
+            (Ids::Entry, None) => return,
+            (
+                Ids::Child {
+                    trace_id,
+                    span_id,
+                    parent_id,
+                },
+                _,
+            ) => (
                 trace_id,
                 span_id,
                 Some(parent_id),
@@ -606,25 +632,6 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The request state attached to the nearest entry span above the current span, when the
-/// default subscriber is built on a `Registry` with a `UsertrailLayer`.
-pub(crate) fn state_from_span_tree() -> Option<Arc<RequestState>> {
-    ::tracing::dispatcher::get_default(|dispatch| {
-        let current = dispatch.current_span();
-        let id = current.id()?;
-        let registry = dispatch.downcast_ref::<Registry>()?;
-        let span = registry.span(id)?;
-        span.scope()
-            .find_map(|s| match s.extensions().get::<SpanData>() {
-                Some(SpanData {
-                    ids: Ids::Entry(state),
-                    ..
-                }) => Some(Arc::clone(state)),
-                _ => None,
-            })
-    })
 }
 
 #[cfg(test)]

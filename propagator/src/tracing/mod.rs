@@ -1,7 +1,8 @@
 //! Server side with the `tracing` crate: who the request is for, on the span that matters.
 //!
-//! * [`RequestContext`]: one request's trace context, baggage and entry-span tags, put in
-//!   the request's extensions by `PropagateContext` (feature `tower`).
+//! * [`RequestContext`]: one request's trace context, baggage and entry-span tags, made by
+//!   the entry point in [`server`](crate::server) (which the `tower` and `actix` middlewares
+//!   call) and put in the request's extensions.
 //! * [`set_user`], [`set_account`], [`set_tag`]: tag the **service entry span** from anywhere
 //!   inside the request.
 //! * [`inject_current`]: continue the trace on an outgoing request (the `reqwest` feature
@@ -11,22 +12,22 @@
 //!
 //! # How the pieces find each other
 //!
-//! **Entry span.** `PropagateContext` opens one span per request, `http.request` with target
+//! **Entry span.** [`EntryConfig::start`](crate::server::EntryConfig::start) opens one span per request, `http.request` with target
 //! `usertrail`, with every field it will ever fill declared up front
 //! (`tracing::field::Empty`), and polls the inner service inside it. Only that span is the
 //! entry span: [`UsertrailLayer`] recognizes it by name and target *and* by the request state
-//! that `PropagateContext` makes pending on the thread while creating it, so a span of the
+//! that the entry point makes pending on the thread while creating it, so a span of the
 //! same name opened elsewhere is an ordinary span. Children are found through the
 //! `tracing_subscriber` registry's parent links.
 //!
-//! **`set_user`.** The request state is an `Arc<Mutex<…>>` that `PropagateContext` marks as
+//! **`set_user`.** The request state is an `Arc<Mutex<…>>` that the entry span marks as
 //! *current* in a thread-local around each poll of the handler's future (and around the
 //! inner `call`), restoring the previous value afterwards: the executor-agnostic equivalent
 //! of a `tokio::task_local!`. So a handler, anything it calls, and any child span it opens
 //! in the same task reach the same state. Work spawned onto another task does not inherit
 //! it: wrap it with [`RequestContext::scope`] (e.g. `tokio::spawn(cx.scope(fut).in_current_span())`),
 //! or spawn it with `.in_current_span()` alone and let the fallback walk up the span tree to
-//! the entry span (that needs [`UsertrailLayer`] on a `Registry`). `set_user` changes the
+//! the entry span (that needs [`UsertrailLayer`] in the subscriber). `set_user` changes the
 //! state, not the span: the declared `usr.*` / `account.*` fields are written on the span
 //! when the response is ready, and [`UsertrailLayer`] reads the state when the span closes.
 //!
@@ -43,17 +44,17 @@
 //! applied when the request starts and the service's own tags are written over it, so
 //! nothing from baggage overrides a tag the service set.
 
-// Without `tower`, nothing starts requests yet (the start-up half is used by `PropagateContext`).
-#![cfg_attr(not(feature = "tower"), allow(dead_code, unused_imports))]
-
+mod context;
 mod layer;
 mod names;
 mod record;
 mod scope;
 pub(crate) mod semconv;
+mod span_tree;
 mod state;
 mod user;
 
+pub use context::RequestContext;
 pub use layer::UsertrailLayer;
 pub use names::IdentityAttributes;
 pub use record::{
@@ -63,21 +64,19 @@ pub use record::{
 pub use scope::Scoped;
 pub use state::{
     BaggageTagKeys, CLIENT_SPAN_NAME, DEFAULT_MAX_BAGGAGE_TAGS, DEFAULT_MAX_TAG_VALUE_LEN,
-    ENTRY_SPAN_NAME, RequestContext, TARGET,
+    ENTRY_SPAN_NAME, TARGET,
 };
 pub use user::{Account, User, set_account, set_user};
 
-pub(crate) use scope::enter as enter_scope;
+pub(crate) use scope::{
+    Entered as ScopeGuard, creating as creating_entry_span, enter as enter_scope,
+};
 pub(crate) use semconv::http_span_name;
-#[cfg(feature = "opentelemetry")]
-pub(crate) use state::DEFAULT_INJECT as DEFAULT_INJECT_FORMATS;
-#[cfg(feature = "opentelemetry")]
-pub(crate) use state::TagList;
 #[cfg(feature = "reqwest")]
 pub(crate) use state::new_span_id;
-pub(crate) use state::{
-    Config, DEFAULT_CONFIG, RequestInfo, RequestState, SharedConfig, start_request,
-};
+pub(crate) use state::{Config, DEFAULT_CONFIG, RequestState, SharedConfig};
+#[cfg(feature = "opentelemetry")]
+pub(crate) use state::{DEFAULT_INJECT, TagList};
 
 use alloc::borrow::Cow;
 use alloc::string::String;

@@ -3,7 +3,7 @@
 //! `url.full`. <https://opentelemetry.io/docs/specs/semconv/http/http-spans/>
 
 use alloc::borrow::Cow;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 
 /// The methods the conventions know (RFC 9110 and PATCH); any other is reported as
 /// [`OTHER_METHOD`], with the original in `http.request.method_original`.
@@ -36,20 +36,27 @@ pub(crate) fn normalize_method(method: &str) -> (&'static str, bool) {
 /// `{method} {route}`, `{method}` without a route, and `HTTP` for the method when it is
 /// `_OTHER`: the span name of an HTTP server (with `http.route`) or client span.
 pub(crate) fn http_span_name(method: &str, route: Option<&str>) -> String {
-    let method = if method == OTHER_METHOD {
-        "HTTP"
-    } else {
-        method
-    };
-    match route {
-        Some(route) if !route.is_empty() => {
-            let mut name = String::with_capacity(method.len() + 1 + route.len());
-            name.push_str(method);
-            name.push(' ');
-            name.push_str(route);
-            name
+    HttpSpanName { method, route }.to_string()
+}
+
+/// [`http_span_name`] as a `Display` value: written when a subscriber reads it (the
+/// `UsertrailLayer` does not), not built for every request.
+pub(crate) struct HttpSpanName<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) route: Option<&'a str>,
+}
+
+impl core::fmt::Display for HttpSpanName<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let method = if self.method == OTHER_METHOD {
+            "HTTP"
+        } else {
+            self.method
+        };
+        match self.route {
+            Some(route) if !route.is_empty() => write!(f, "{method} {route}"),
+            _ => f.write_str(method),
         }
-        _ => String::from(method),
     }
 }
 

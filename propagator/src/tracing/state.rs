@@ -8,16 +8,11 @@ use alloc::vec::Vec;
 use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ::tracing::Span;
-use ::tracing::field::Empty;
-
 use super::names::IdentityAttributes;
-use super::scope;
-use super::semconv::{self, http_span_name};
+use crate::datadog::tracecontext::priority_from_sampled;
 use crate::{
-    ACCOUNT_ID_ATTRIBUTE, Baggage, Context, Extracted, Extractor, Identity, Injector,
-    PropagatorType, SESSION_ID_ATTRIBUTE, SamplingPriority, SpanContext, SpanId, TraceFlags,
-    TraceId, Tracestate, USER_ID_ATTRIBUTE,
+    Baggage, Context, Extracted, Identity, Injector, PropagatorType, SpanContext, SpanId,
+    TraceFlags, TraceId, Tracestate,
 };
 
 /// `target` of the spans this crate opens (entry spans and client spans).
@@ -32,10 +27,6 @@ pub const CLIENT_SPAN_NAME: &str = "http.client.request";
 pub const DEFAULT_MAX_TAG_VALUE_LEN: usize = 256;
 /// Default for `PropagateContextLayer::with_max_baggage_tags`: `baggage.<key>` tags per request.
 pub const DEFAULT_MAX_BAGGAGE_TAGS: usize = 16;
-
-/// `url.query`, `user_agent.original` and `server.address` longer than this (or than the tag
-/// value cap, if larger) are left out: a browser's user agent is about 150 bytes.
-const MIN_HTTP_VALUE_CAP: usize = 1024;
 
 #[derive(Clone)]
 enum Keys {
@@ -209,7 +200,7 @@ impl Config {
 
     /// Whether a baggage value may become a tag: not empty, within the length cap, no
     /// control characters (a decoded `%0D%0A` stays out of tags and logs).
-    fn tag_value_ok(&self, key: &str, value: &str) -> bool {
+    pub(crate) fn tag_value_ok(&self, key: &str, value: &str) -> bool {
         if self.tag_value_fits(value) {
             return true;
         }
@@ -262,10 +253,6 @@ pub(crate) fn new_trace_id() -> TraceId {
 }
 
 pub(crate) struct Inner {
-    /// Tags known when the request starts: method, path, and the identity from the baggage
-    /// (within the caps), in that order. `None` when the entry span is disabled (no
-    /// subscriber wants it): then nothing is worked out until asked for.
-    pub(crate) base: Option<Vec<(&'static str, Cow<'static, str>)>>,
     /// Our entry span: the caller's trace id, our span id, flags, Datadog priority and origin.
     pub(crate) span_context: SpanContext<'static>,
     /// The caller's span id.
@@ -276,7 +263,8 @@ pub(crate) struct Inner {
     pub(crate) baggage: Baggage<'static>,
     /// Tags the service set (`set_user`, `set_account`, `set_tag`). The baggage-derived ones
     /// (identity, `baggage.<key>`) are worked out from `baggage` when needed
-    /// ([`Inner::push_tags`]): most requests never pay for them twice.
+    /// ([`Inner::push_tags`]), once per request for the span record: nothing is copied for
+    /// them before.
     pub(crate) tags: BTreeMap<Cow<'static, str>, String>,
 }
 
@@ -288,16 +276,13 @@ impl Inner {
     /// the baggage (untrusted: capped, see [`Config::tag_value_ok`]), then the service's,
     /// which therefore win.
     pub(crate) fn push_tags(&self, config: &Config, out: &mut TagList) {
-        match &self.base {
-            Some(base) => out.extend(base.iter().map(|(k, v)| (Cow::Borrowed(*k), v.clone()))),
-            None => {
-                let identity = Identity::from_baggage(&self.baggage);
-                for (attribute, value) in identity.attributes() {
-                    if config.tag_value_fits(value) {
-                        let attribute = config.identity_attributes.rename(attribute);
-                        out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
-                    }
-                }
+        // The same values the entry span's fields got when the request started (where the
+        // rejects were reported).
+        let identity = Identity::from_baggage(&self.baggage);
+        for (attribute, value) in identity.attributes() {
+            if config.tag_value_fits(value) {
+                let attribute = config.identity_attributes.rename(attribute);
+                out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
             }
         }
         if !config.tag_keys.is_empty() {
@@ -362,11 +347,7 @@ impl RequestState {
 
     /// Continues the extracted trace (or starts one) with a new span id, and works out the
     /// entry-span tags from the baggage.
-    pub(crate) fn start(
-        config: SharedConfig,
-        extracted: &Extracted<'_>,
-        base: Option<Vec<(&'static str, Cow<'static, str>)>>,
-    ) -> Self {
+    pub(crate) fn start(config: SharedConfig, extracted: &Extracted<'_>) -> Self {
         let span_id = new_span_id();
         let (mut span_context, parent_id) = match extracted.span_context() {
             Some(remote) => (
@@ -385,17 +366,12 @@ impl RequestState {
         if config.inject.contains(&PropagatorType::Datadog)
             && span_context.sampling_priority().is_none()
         {
-            let priority = if span_context.is_sampled() {
-                SamplingPriority::AUTO_KEEP
-            } else {
-                SamplingPriority::AUTO_REJECT
-            };
+            let priority = priority_from_sampled(span_context.is_sampled());
             span_context = span_context.with_sampling_priority(Some(priority));
         }
 
         RequestState {
             inner: Mutex::new(Inner {
-                base,
                 span_context,
                 parent_id,
                 tracestate: extracted.tracestate().cloned().map(Tracestate::into_owned),
@@ -423,387 +399,5 @@ impl RequestState {
         if let Err(e) = crate::inject(&cx, self.config.inject, carrier) {
             ::tracing::debug!(target: TARGET, error = %e, "header not injected");
         }
-    }
-}
-
-/// Method and path: on the span itself, left out of [`RequestContext::tags`].
-fn is_http_field(key: &str) -> bool {
-    matches!(key, "http.request.method" | "url.path")
-}
-
-/// What the entry span says about the request, following OpenTelemetry's HTTP server
-/// conventions; `PropagateContext` fills it in from the `http::Request`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RequestInfo<'a> {
-    pub(crate) method: &'a str,
-    pub(crate) path: &'a str,
-    /// Without the `?`; `None` when the request has none.
-    pub(crate) query: Option<&'a str>,
-    /// `http` or `https`.
-    pub(crate) scheme: &'a str,
-    /// The route template that matched (`/orders/{id}`), when the router says.
-    pub(crate) route: Option<&'a str>,
-    /// From `Host` (or the URI's authority).
-    pub(crate) server_address: Option<&'a str>,
-    pub(crate) server_port: Option<u16>,
-    pub(crate) protocol_version: Option<&'static str>,
-    pub(crate) user_agent: Option<&'a str>,
-}
-
-/// Starts a request: extracts the caller's context from `headers`, opens the entry span and
-/// returns both. Used by `PropagateContext`.
-pub(crate) fn start_request<E: Extractor + ?Sized>(
-    config: &SharedConfig,
-    headers: &E,
-    info: &RequestInfo<'_>,
-) -> (Arc<RequestState>, Span) {
-    let path = info.path;
-    let (method, method_replaced) = semconv::normalize_method(info.method);
-    // Request text the client chose: left out whole when long (never cut).
-    let fits = |v: &&str| v.len() <= config.max_tag_value_len.max(MIN_HTTP_VALUE_CAP);
-    let query = info.query.filter(fits).map(semconv::redact_query);
-    let user_agent = info.user_agent.filter(fits);
-    let server_address = info.server_address.filter(fits);
-    let extracted = crate::extract_with(headers, config.extract);
-    for problem in extracted.errors() {
-        ::tracing::debug!(target: TARGET, %problem, "trace context header rejected");
-    }
-    // The values the entry span is tagged with; the rejects are reported here, once. When no
-    // subscriber wants the entry span, none of this is needed now.
-    let recorded = ::tracing::span_enabled!(target: TARGET, ::tracing::Level::INFO);
-    let identity = if recorded {
-        extracted.identity()
-    } else {
-        Identity::new()
-    };
-    fn ok<'v>(config: &Config, attribute: &str, value: Option<&'v str>) -> Option<&'v str> {
-        value.filter(|v| config.tag_value_ok(attribute, v))
-    }
-    let session_id = ok(config, SESSION_ID_ATTRIBUTE, identity.session_id());
-    let user_id = ok(config, USER_ID_ATTRIBUTE, identity.user_id());
-    let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
-    let base = recorded.then(|| {
-        let mut base = Vec::with_capacity(5);
-        base.push(("http.request.method", Cow::Borrowed(method)));
-        base.push((
-            "url.path",
-            if path == "/" {
-                Cow::Borrowed("/")
-            } else {
-                Cow::Owned(String::from(path))
-            },
-        ));
-        for (attribute, value) in [
-            (SESSION_ID_ATTRIBUTE, session_id),
-            (USER_ID_ATTRIBUTE, user_id),
-            (ACCOUNT_ID_ATTRIBUTE, account_id),
-        ] {
-            if let Some(value) = value {
-                let attribute = config.identity_attributes.rename(attribute);
-                base.push((attribute, Cow::Owned(String::from(value))));
-            }
-        }
-        base
-    });
-    let state = Arc::new(RequestState::start(config.clone(), &extracted, base));
-    let (trace_id, span_id, parent_id) = {
-        let inner = state.lock();
-        (
-            inner.span_context.trace_id(),
-            inner.span_context.span_id(),
-            inner.parent_id,
-        )
-    };
-    // One callsite per naming: `tracing` field names are fixed at the callsite.
-    macro_rules! entry_span {
-        ($($identity:tt)*) => {
-            ::tracing::info_span!(
-                target: TARGET,
-                ENTRY_SPAN_NAME,
-                otel.kind = "server",
-                otel.name = http_span_name(method, info.route).as_str(),
-                otel.status_code = Empty,
-                trace_id = %trace_id,
-                span_id = %span_id,
-                parent_id = parent_id.map(::tracing::field::display),
-                http.request.method = method,
-                http.request.method_original = method_replaced.then_some(info.method),
-                url.path = path,
-                url.query = query.as_deref(),
-                url.scheme = info.scheme,
-                http.route = info.route,
-                server.address = server_address,
-                // As `i64`: tracing-opentelemetry exports unsigned fields as text.
-                server.port = info.server_port.map(i64::from),
-                network.protocol.version = info.protocol_version,
-                user_agent.original = user_agent,
-                http.response.status_code = Empty,
-                error = Empty,
-                error.type = Empty,
-                duration_ms = Empty,
-                session.id = session_id,
-                account.id = account_id,
-                account.name = Empty,
-                $($identity)*
-            )
-        };
-    }
-    let span = scope::creating(&state, || match config.identity_attributes {
-        IdentityAttributes::Datadog => entry_span!(
-            usr.id = user_id,
-            usr.name = Empty,
-            usr.email = Empty,
-            usr.session_id = Empty,
-            usr.role = Empty,
-            usr.scope = Empty,
-        ),
-        IdentityAttributes::OpenTelemetry => entry_span!(
-            user.id = user_id,
-            user.name = Empty,
-            user.email = Empty,
-            user.roles = Empty,
-            user.scope = Empty,
-        ),
-    });
-    (state, span)
-}
-
-/// The request being served: its trace context, baggage and entry-span tags.
-///
-/// Put in the request's extensions by `PropagateContext` (an axum extractor with the `axum`
-/// feature), and found from anywhere inside the request with [`current`](Self::current).
-/// Cheap to clone (an `Arc`).
-///
-/// # Examples
-///
-/// ```
-/// use usertrail_propagator::tracing::{RequestContext, User};
-///
-/// fn handler_helper() {
-///     // Outside a request there is nothing to find.
-///     assert!(RequestContext::current().is_none());
-///     if let Some(cx) = RequestContext::current() {
-///         cx.set_user(User::new("user_123").with_role("admin"));
-///     }
-/// }
-/// handler_helper();
-/// ```
-#[derive(Clone)]
-pub struct RequestContext {
-    pub(crate) state: Arc<RequestState>,
-}
-
-impl fmt::Debug for RequestContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.state.fmt(f)
-    }
-}
-
-impl RequestContext {
-    pub(crate) fn new(state: Arc<RequestState>) -> Self {
-        RequestContext { state }
-    }
-
-    /// The request the calling code runs in.
-    ///
-    /// Found, in this order:
-    /// 1. the request whose future is being polled on this thread (`PropagateContext` marks
-    ///    it around every poll, so a handler, the functions it calls and the child spans it
-    ///    opens all see it), or a [`scope`](Self::scope)d future;
-    /// 2. else, walking up from the current `tracing` span to the nearest entry span (work
-    ///    spawned with `.in_current_span()`); this needs [`UsertrailLayer`](super::UsertrailLayer)
-    ///    on a `tracing_subscriber::Registry`.
-    ///
-    /// `None` outside a request, e.g. in a task spawned without either.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert!(usertrail_propagator::tracing::RequestContext::current().is_none());
-    /// ```
-    pub fn current() -> Option<RequestContext> {
-        scope::current()
-            .or_else(super::layer::state_from_span_tree)
-            .map(RequestContext::new)
-    }
-
-    /// The trace id (the caller's, or a new one when nothing valid came in).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// println!("trace {}", cx.trace_id());
-    /// ```
-    pub fn trace_id(&self) -> TraceId {
-        self.state.lock().span_context.trace_id()
-    }
-
-    /// The entry span's id (what this service reports as its span).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// assert_ne!(Some(cx.span_id()), cx.parent_id());
-    /// ```
-    pub fn span_id(&self) -> SpanId {
-        self.state.lock().span_context.span_id()
-    }
-
-    /// The caller's span id; `None` when this service started the trace.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// if cx.parent_id().is_none() { println!("trace started here"); }
-    /// ```
-    pub fn parent_id(&self) -> Option<SpanId> {
-        self.state.lock().parent_id
-    }
-
-    /// The entry span's context (trace id, span id, flags, Datadog priority and origin).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// assert!(cx.span_context().is_sampled());
-    /// ```
-    pub fn span_context(&self) -> SpanContext<'static> {
-        self.state.lock().span_context.clone()
-    }
-
-    /// The baggage sent downstream: the incoming one (invalid members dropped, within the
-    /// W3C limits), plus what `set_user` / `set_account` added when configured to.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// let theme = cx.baggage().get("theme").map(|v| v.into_owned());
-    /// # let _ = theme;
-    /// ```
-    pub fn baggage(&self) -> Baggage<'static> {
-        self.state.lock().baggage.clone()
-    }
-
-    /// The session, user and account ids in [`baggage`](Self::baggage) (untrusted: they come
-    /// from the browser).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// println!("{:?}", cx.identity().user_id());
-    /// ```
-    pub fn identity(&self) -> Identity<'static> {
-        let inner = self.state.lock();
-        Identity::from_baggage(&inner.baggage).into_owned()
-    }
-
-    /// One tag of the entry span, as it stands (`usr.id`, `baggage.tenant`, …).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// println!("{:?}", cx.tag("usr.id"));
-    /// ```
-    pub fn tag(&self, key: &str) -> Option<String> {
-        let mut tags = TagList::new();
-        self.state.lock().push_tags(&self.state.config, &mut tags);
-        tags.into_iter()
-            .rev()
-            .find(|(k, _)| k == key && !is_http_field(k))
-            .map(|(_, v)| v.into_owned())
-    }
-
-    /// The tags this crate holds for the entry span: identity, `baggage.<key>` and the
-    /// service's (the HTTP fields are on the span itself).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// for (k, v) in cx.tags() { println!("{k}={v}"); }
-    /// ```
-    pub fn tags(&self) -> BTreeMap<String, String> {
-        let mut tags = TagList::new();
-        self.state.lock().push_tags(&self.state.config, &mut tags);
-        tags.into_iter()
-            .filter(|(k, _)| !is_http_field(k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    }
-
-    /// Sets a tag on the entry span. The service's tags win over baggage-derived ones; an
-    /// empty key is ignored.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// cx.set_tag("cart.items", "3");
-    /// ```
-    pub fn set_tag(&self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
-        let key = key.into();
-        if key.is_empty() {
-            return;
-        }
-        let mut inner = self.state.lock();
-        RequestState::set_service_tag(&mut inner, key, value.into());
-    }
-
-    /// Writes this request's context into outgoing headers, with a new span id as the
-    /// parent of the outgoing request (returned): same trace id, `sampled`/`random` flags
-    /// kept, `tracestate` passed on (with the `dd` member refreshed and moved to the front
-    /// when Datadog propagation is on), baggage passed on.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// let mut headers: Vec<(String, String)> = Vec::new(); // or an `http::HeaderMap`
-    /// let parent = cx.inject(&mut headers);
-    /// assert!(headers[0].1.contains(&parent.to_string()));
-    /// ```
-    pub fn inject<I: Injector + ?Sized>(&self, carrier: &mut I) -> SpanId {
-        let span_id = new_span_id();
-        self.state.inject_into(carrier, span_id);
-        span_id
-    }
-
-    /// [`inject`](Self::inject) with a given span id (a client span's).
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// use usertrail_propagator::SpanId;
-    ///
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// let mut headers: Vec<(String, String)> = Vec::new();
-    /// cx.inject_with_span_id(&mut headers, SpanId::new(7).unwrap());
-    /// ```
-    pub fn inject_with_span_id<I: Injector + ?Sized>(&self, carrier: &mut I, span_id: SpanId) {
-        self.state.inject_into(carrier, span_id);
-    }
-
-    /// Runs `future` inside this request (for work spawned onto another task, which does not
-    /// inherit the thread-local marker): `set_user`, `inject_current`… see the request.
-    /// Combine with `.in_current_span()` for the span tree.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// # async fn f() {
-    /// let cx = usertrail_propagator::tracing::RequestContext::current().unwrap();
-    /// let work = cx.scope(async { usertrail_propagator::tracing::set_tag("job", "resize") });
-    /// work.await;
-    /// # }
-    /// ```
-    pub fn scope<F>(&self, future: F) -> scope::Scoped<F> {
-        scope::Scoped::new(future, Arc::clone(&self.state))
     }
 }

@@ -5,7 +5,8 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 
-use super::state::{RequestContext, RequestState, TARGET};
+use super::context::RequestContext;
+use super::state::{RequestState, TARGET};
 use crate::{ACCOUNT_ID_KEY, USER_ID_KEY};
 
 /// The user a request is for, as the service knows it (from its session or token, so it
