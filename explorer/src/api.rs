@@ -9,11 +9,13 @@
 //! | `GET /api/impact?q=…&entry=0` | `{ spans, traces, anonymous_traces, user_count, account_count, users, accounts }` |
 //! | `GET /api/endpoints` | every endpoint of the recent requests with its errors and latency |
 //!
-//! `entry=1` (the default) keeps service entry spans only; a query that does not parse gets
+//! Every data route takes a time range: `range=15m` (`1h`, `24h`, `7d`: that long before
+//! now), or `from=…&to=…` in milliseconds since the Unix epoch (either may be left out);
+//! without one it reads every stored span. `entry=1` (the default) keeps service entry spans only; a query that does not parse gets
 //! a 400 with `{ "error": { "message", "position" } }`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, Query as UrlQuery, State};
@@ -24,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::query::{Query, parse};
-use crate::store::{Scope, SpanStore};
+use crate::store::{Scope, SpanStore, TimeRange};
 
 /// What the API reads: a store, or nothing (with the reason, which every data route answers
 /// with a 503).
@@ -86,19 +88,94 @@ struct Params {
     entry: Option<String>,
     limit: Option<usize>,
     by: Option<String>,
+    /// `15m`, `1h`, `24h`, `7d`: the span of time before now.
+    range: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    from: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    to: Option<String>,
 }
 
+/// A bad parameter, answered with a 400.
+struct BadParam(String);
+
 impl Params {
-    fn scope(&self, entry_default: bool, limit_default: usize) -> Scope {
+    fn scope(&self, entry_default: bool, limit_default: usize) -> Result<Scope, BadParam> {
         let entry_only = match self.entry.as_deref() {
             Some("0" | "false" | "no") => false,
             Some(_) => true,
             None => entry_default,
         };
-        Scope {
+        Ok(Scope {
             entry_only,
             limit: self.limit.unwrap_or(limit_default).clamp(1, 1_000),
+            range: self.range()?,
+        })
+    }
+
+    /// `range=` (before now), or `from=`/`to=` (either may be left out); every span when
+    /// none is given.
+    fn range(&self) -> Result<TimeRange, BadParam> {
+        let now_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        if let Some(range) = self.range.as_deref().filter(|r| !r.is_empty()) {
+            return parse_length(range)
+                .map(|length| TimeRange::last(length, now_ns))
+                .ok_or_else(|| {
+                    BadParam(format!(
+                        "range `{range}`: write a length such as 15m, 1h, 24h or 7d"
+                    ))
+                });
         }
+        let millis = |name: &str, value: &Option<String>| -> Result<Option<i64>, BadParam> {
+            match value.as_deref().filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|ms| ms.checked_mul(1_000_000))
+                    .map(Some)
+                    .ok_or_else(|| {
+                        BadParam(format!(
+                            "{name} `{v}`: write milliseconds since 1970-01-01 UTC"
+                        ))
+                    }),
+            }
+        };
+        let range = TimeRange {
+            from_ns: millis("from", &self.from)?,
+            to_ns: millis("to", &self.to)?,
+        };
+        if let (Some(f), Some(t)) = (range.from_ns, range.to_ns) {
+            if f >= t {
+                return Err(BadParam("`from` must come before `to`".into()));
+            }
+        }
+        Ok(range)
+    }
+}
+
+/// `90s`, `15m`, `1h`, `7d` as a duration (at most a year).
+fn parse_length(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    let total = n.checked_mul(seconds).filter(|s| *s <= 366 * 86_400)?;
+    Some(Duration::from_secs(total))
+}
+
+impl IntoResponse for BadParam {
+    fn into_response(self) -> Response {
+        error(StatusCode::BAD_REQUEST, json!({ "message": self.0 }))
     }
 }
 
@@ -152,7 +229,10 @@ where
 }
 
 async fn search(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
-    let scope = p.scope(true, 50);
+    let scope = match p.scope(true, 50) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
     with_store(&backend, &p.q, move |store, query| {
         store.search(&query, scope)
     })
@@ -176,7 +256,10 @@ async fn trace(State(backend): State<Shared>, UrlPath(trace_id): UrlPath<String>
 }
 
 async fn group_by(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
-    let scope = p.scope(true, 50);
+    let scope = match p.scope(true, 50) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
     let by = p.by.clone().unwrap_or_else(|| "usr.id".into());
     with_store(&backend, &p.q, move |store, query| {
         store.group_by(&query, &by, scope)
@@ -186,17 +269,24 @@ async fn group_by(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) 
 
 async fn impact(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
     // All spans by default: an error in a child span still names its trace's users.
-    let scope = p.scope(false, 100);
+    let scope = match p.scope(false, 100) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
     with_store(&backend, &p.q, move |store, query| {
         store.impact(&query, scope)
     })
     .await
 }
 
-async fn endpoints(State(backend): State<Shared>) -> Response {
-    with_store(&backend, "", |store, _| {
+async fn endpoints(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
+    let range = match p.range() {
+        Ok(range) => range,
+        Err(e) => return e.into_response(),
+    };
+    with_store(&backend, "", move |store, _| {
         store
-            .endpoints(20_000)
+            .endpoints(20_000, range)
             .map(|endpoints| json!({ "window": 20_000, "endpoints": endpoints }))
     })
     .await

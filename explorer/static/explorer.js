@@ -10,7 +10,20 @@ const state = {
   by: params.get('by') ?? 'usr.id',
   entry: params.get('entry') !== '0',
   trace: params.get('trace'),
+  // `15m`, `1h`, `24h`, `7d` before now, or `custom` with `from`/`to` (ms since the epoch).
+  range: params.get('from') || params.get('to') ? 'custom' : (params.get('range') ?? '1h'),
+  from: params.get('from'),
+  to: params.get('to'),
 };
+
+/// The time range of every API call.
+function timeParams() {
+  if (state.range !== 'custom') return { range: state.range };
+  const out = {};
+  if (state.from) out.from = state.from;
+  if (state.to) out.to = state.to;
+  return out;
+}
 
 // ---- formatting -----------------------------------------------------------------------------
 
@@ -42,7 +55,7 @@ const quote = (v) => (/^[\w.\-/:@]+$/.test(v) ? v : `"${v.replace(/["\\]/g, (c) 
 
 async function api(path, query = {}) {
   const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({ ...timeParams(), ...query })) url.searchParams.set(k, v);
   const res = await fetch(url);
   const body = await res.json();
   if (!res.ok) throw Object.assign(new Error(body.error?.message ?? res.statusText), { body: body.error });
@@ -56,6 +69,10 @@ function syncUrl() {
   p.set('q', state.q);
   if (state.by !== 'usr.id') p.set('by', state.by);
   if (!state.entry) p.set('entry', '0');
+  if (state.range === 'custom') {
+    if (state.from) p.set('from', state.from);
+    if (state.to) p.set('to', state.to);
+  } else p.set('range', state.range);
   if (state.trace) p.set('trace', state.trace);
   history.replaceState(null, '', `?${p}`);
 }
@@ -412,6 +429,44 @@ $('search-form').addEventListener('submit', (ev) => {
   search($('q').value.trim());
 });
 for (const b of document.querySelectorAll('[data-q]')) b.addEventListener('click', () => search(b.dataset.q));
+// ---- time range -------------------------------------------------------------------------------
+
+const localInput = (ms) => {
+  if (!ms) return '';
+  const d = new Date(Number(ms));
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+};
+function showRange() {
+  $('range').value = state.range;
+  $('custom-range').hidden = state.range !== 'custom';
+  $('from').value = localInput(state.from);
+  $('to').value = localInput(state.to);
+}
+/// Every view again, for the new range.
+function refresh() {
+  showRange();
+  return Promise.all([loadEndpoints(), search()]);
+}
+$('range').addEventListener('change', () => {
+  state.range = $('range').value;
+  if (state.range === 'custom') {
+    const now = Date.now();
+    state.from ??= String(now - 3600e3);
+    state.to ??= String(now);
+  } else {
+    state.from = null;
+    state.to = null;
+  }
+  refresh();
+});
+$('range-apply').addEventListener('click', () => {
+  const ms = (v) => (v ? String(new Date(v).getTime()) : null);
+  state.from = ms($('from').value);
+  state.to = ms($('to').value);
+  refresh();
+});
+showRange();
+
 $('entry').checked = state.entry;
 $('entry').addEventListener('change', () => {
   state.entry = $('entry').checked;
@@ -425,7 +480,7 @@ else {
   $('by-custom').value = state.by;
 }
 
-window.explorer = { search, openTrace, state };
+window.explorer = { search, openTrace, state, refresh };
 await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);
 window.explorer.ready = true;
 setInterval(loadStatus, 5000);

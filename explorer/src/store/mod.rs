@@ -204,12 +204,12 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     fn impact(&self, query: &Query, scope: Scope) -> Result<Impact>;
 
     /// Every endpoint (service and resource of entry spans) over the last `window` entry
-    /// spans, the most failing first.
+    /// spans in `range`, the most failing first.
     ///
     /// # Errors
     ///
     /// When the store fails.
-    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>>;
+    fn endpoints(&self, window: usize, range: TimeRange) -> Result<Vec<Endpoint>>;
 
     /// How many spans are stored.
     ///
@@ -254,6 +254,8 @@ pub struct Scope {
     pub entry_only: bool,
     /// At most this many spans in the result.
     pub limit: usize,
+    /// Only spans that started in this range.
+    pub range: TimeRange,
 }
 
 impl Default for Scope {
@@ -261,6 +263,58 @@ impl Default for Scope {
         Scope {
             entry_only: true,
             limit: 50,
+            range: TimeRange::ALL,
+        }
+    }
+}
+
+/// The spans that started in `[from_ns, to_ns)` (ns since the Unix epoch); `None`: no bound.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_explorer::store::TimeRange;
+///
+/// let last_hour = TimeRange::last(std::time::Duration::from_secs(3600), 7_200_000_000_000);
+/// assert_eq!(last_hour.from_ns, Some(3_600_000_000_000));
+/// assert!(last_hour.contains(3_600_000_000_000) && !last_hour.contains(7_200_000_000_000));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// The first nanosecond in the range.
+    pub from_ns: Option<i64>,
+    /// The first nanosecond after the range.
+    pub to_ns: Option<i64>,
+}
+
+impl TimeRange {
+    /// Every span.
+    pub const ALL: TimeRange = TimeRange {
+        from_ns: None,
+        to_ns: None,
+    };
+
+    /// The `length` before `now_ns`.
+    pub fn last(length: Duration, now_ns: i64) -> Self {
+        TimeRange {
+            from_ns: Some(now_ns.saturating_sub(nanos(length))),
+            to_ns: Some(now_ns),
+        }
+    }
+
+    /// Whether a span that started at `start_ns` is in the range.
+    pub fn contains(&self, start_ns: i64) -> bool {
+        self.from_ns.is_none_or(|f| start_ns >= f) && self.to_ns.is_none_or(|t| start_ns < t)
+    }
+
+    /// The range as a condition on a `start_ns` column (`1` when unbounded); the bounds are
+    /// numbers, never user text.
+    pub(crate) fn condition(&self, column: &str) -> String {
+        match (self.from_ns, self.to_ns) {
+            (None, None) => "1".into(),
+            (Some(f), None) => format!("{column} >= {f}"),
+            (None, Some(t)) => format!("{column} < {t}"),
+            (Some(f), Some(t)) => format!("{column} >= {f} AND {column} < {t}"),
         }
     }
 }

@@ -28,7 +28,7 @@ use serde_json::json;
 use super::aggregate::{self, EntryIdentity};
 use super::{
     Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, stats,
+    SpanStore, SpanWriter, StoreError, TimeRange, stats,
 };
 use crate::query::Query;
 use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
@@ -369,12 +369,14 @@ impl Store {
 
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> String {
-    let sql = sql::compile(query);
-    if scope.entry_only {
-        format!("kind = 'server' AND {sql}")
-    } else {
-        sql
+    let mut sql = sql::compile(query);
+    if scope.range != TimeRange::ALL {
+        sql = format!("{} AND {sql}", scope.range.condition("start_ns"));
     }
+    if scope.entry_only {
+        sql = format!("kind = 'server' AND {sql}");
+    }
+    sql
 }
 
 #[derive(Deserialize)]
@@ -479,7 +481,7 @@ impl SpanStore for Store {
         ))
     }
 
-    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
+    fn endpoints(&self, window: usize, range: TimeRange) -> Result<Vec<Endpoint>> {
         #[derive(Deserialize)]
         struct E {
             service: String,
@@ -489,7 +491,8 @@ impl SpanStore for Store {
         }
         let rows: Vec<E> = self.client.rows(&format!(
             "SELECT service, resource, duration_ns, error FROM spans
-             WHERE kind = 'server' ORDER BY start_ns DESC LIMIT {window}"
+             WHERE kind = 'server' AND {} ORDER BY start_ns DESC LIMIT {window}",
+            range.condition("start_ns")
         ))?;
         Ok(aggregate::endpoints(rows.into_iter().map(|e| {
             (e.service, e.resource, e.duration_ns, e.error != 0)

@@ -42,7 +42,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::aggregate::{self, EntryIdentity};
 use super::{
     Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, stats,
+    SpanStore, SpanWriter, StoreError, TimeRange, stats,
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
@@ -323,11 +323,14 @@ fn span_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Span> {
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> (String, Vec<rusqlite::types::Value>) {
     let sql = sql::compile(query);
-    if scope.entry_only {
-        (format!("s.kind = 'server' AND {}", sql.text), sql.params)
-    } else {
-        (sql.text, sql.params)
+    let mut text = sql.text;
+    if scope.range != TimeRange::ALL {
+        text = format!("{} AND {text}", scope.range.condition("s.start_ns"));
     }
+    if scope.entry_only {
+        text = format!("s.kind = 'server' AND {text}");
+    }
+    (text, sql.params)
 }
 
 impl Store {
@@ -506,12 +509,13 @@ impl SpanStore for Store {
     /// # Errors
     ///
     /// When SQLite fails.
-    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
+    fn endpoints(&self, window: usize, range: TimeRange) -> Result<Vec<Endpoint>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT s.service, s.resource, s.duration_ns, s.error FROM spans s
-             WHERE s.kind = 'server' ORDER BY s.start_ns DESC LIMIT ?1",
-        )?;
+             WHERE s.kind = 'server' AND {} ORDER BY s.start_ns DESC LIMIT ?1",
+            range.condition("s.start_ns")
+        ))?;
         let mut rows = stmt.query([i64::try_from(window).unwrap_or(i64::MAX)])?;
         let mut recent = Vec::new();
         while let Some(row) = rows.next()? {

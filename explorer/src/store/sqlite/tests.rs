@@ -104,10 +104,31 @@ fn eval(e: &Expr, s: &Span) -> bool {
 
 fn spans_of(n: usize, seed: u64) -> Vec<Span> {
     let mut all = Vec::new();
-    synth::generate(n, seed, 1_800_000_000_000_000_000, 500, |chunk| {
+    synth::generate(n, seed, END_NS, 500, |chunk| {
         all.extend_from_slice(chunk);
     });
     all
+}
+
+/// The end of the synthetic data.
+const END_NS: i64 = 1_800_000_000_000_000_000;
+
+/// Every span, the last hour, a range in the middle of the day, and one open at the start.
+fn ranges() -> impl Iterator<Item = TimeRange> {
+    let hour = 3_600_000_000_000;
+    [
+        TimeRange::ALL,
+        TimeRange::last(std::time::Duration::from_secs(3600), END_NS),
+        TimeRange {
+            from_ns: Some(END_NS - 10 * hour),
+            to_ns: Some(END_NS - 4 * hour),
+        },
+        TimeRange {
+            from_ns: None,
+            to_ns: Some(END_NS - 20 * hour),
+        },
+    ]
+    .into_iter()
 }
 
 #[test]
@@ -120,24 +141,29 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
     for q in synth::QUERIES {
         let query = parse(q).unwrap();
         let expr = query.expr().unwrap();
-        for entry_only in [false, true] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
             let want: BTreeSet<&str> = spans
                 .iter()
-                .filter(|s| (!entry_only || s.kind == "server") && eval(expr, s))
+                .filter(|s| (!entry_only || s.kind == "server") && range.contains(s.start_ns))
+                .filter(|s| eval(expr, s))
                 .map(|s| s.span_id.as_str())
                 .collect();
             let scope = Scope {
                 entry_only,
                 limit: 100_000,
+                range,
             };
             let got = store.search(&query, scope).unwrap();
             let got_ids: BTreeSet<&str> = got.spans.iter().map(|s| s.span_id.as_str()).collect();
             assert_eq!(
                 got.total as usize,
                 want.len(),
-                "{q} (entry only: {entry_only})"
+                "{q} (entry only: {entry_only}, {range:?})"
             );
-            assert_eq!(got_ids, want, "{q} (entry only: {entry_only})");
+            assert_eq!(got_ids, want, "{q} (entry only: {entry_only}, {range:?})");
         }
     }
     // The data has something to find.
@@ -215,6 +241,27 @@ fn group_by_counts_errors_and_percentiles() {
         "{roles:?}"
     );
     assert!(store.group_by(&failing, "", Scope::default()).is_err());
+
+    // In a time range, the counts are the range's.
+    for range in ranges() {
+        let scope = Scope {
+            range,
+            ..Scope::default()
+        };
+        let result = store.group_by(&query, "service", scope).unwrap();
+        let want = entries
+            .iter()
+            .filter(|s| range.contains(s.start_ns))
+            .count();
+        assert_eq!(result.total as usize, want, "{range:?}");
+        let endpoints = store.endpoints(100_000, range).unwrap();
+        let requests: u64 = endpoints.iter().map(|e| e.stats.count).sum();
+        let want = spans
+            .iter()
+            .filter(|s| s.kind == "server" && range.contains(s.start_ns))
+            .count();
+        assert_eq!(requests as usize, want, "{range:?}");
+    }
 }
 
 #[test]
@@ -238,6 +285,7 @@ fn impact_names_the_users_behind_errors_in_child_spans() {
     let scope = Scope {
         entry_only: false,
         limit: 1000,
+        ..Scope::default()
     };
     let impact = store.impact(&query, scope).unwrap();
     let traces: BTreeSet<&str> = spans
@@ -275,7 +323,7 @@ fn endpoints_list_the_failing_ones_first() {
         .insert(&spans_of(3_000, 5))
         .unwrap();
     let store = Store::open(&tmp.path()).unwrap();
-    let endpoints = store.endpoints(10_000).unwrap();
+    let endpoints = store.endpoints(10_000, TimeRange::ALL).unwrap();
     let names: Vec<(&str, &str)> = endpoints
         .iter()
         .map(|e| (e.service.as_str(), e.resource.as_str()))
@@ -397,7 +445,7 @@ fn store_1m() {
             impact.spans, impact.user_count, impact.account_count
         );
     }
-    let (_, first, best) = time(|| store.endpoints(20_000).unwrap());
+    let (_, first, best) = time(|| store.endpoints(20_000, TimeRange::ALL).unwrap());
     println!(
         "store_1m: {:<58} {:>9} {first:>10.1} {best:>9.1}",
         "endpoints overview (the explorer's: last 20k entry spans)", 20_000

@@ -1,0 +1,150 @@
+//! The explorer's JSON API over an embedded store filled with the demo's synthetic spans (the
+//! last 24 hours up to now), served on a free port of 127.0.0.1 and asked over HTTP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use usertrail_explorer::api::{Backend, router};
+use usertrail_explorer::store::{SpanWriter, sqlite, synth};
+
+struct Api {
+    url: String,
+    dir: PathBuf,
+    client: reqwest::Client,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn now_ns() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap()
+}
+
+/// `n` synthetic spans over the 24 hours before now, behind the API.
+async fn start(name: &str, n: usize) -> Api {
+    let dir = std::env::temp_dir().join(format!("usertrail-api-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("spans.sqlite");
+    let mut writer = sqlite::Writer::open(&file).unwrap();
+    synth::generate(n, 1, now_ns(), 5_000, |chunk| writer.insert(chunk).unwrap());
+    let store = sqlite::Store::open(&file).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(Backend::Store(Arc::new(store)));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Api {
+        url: format!("http://{addr}"),
+        dir,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// `text` for a URL's query string.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Api {
+    /// The status and JSON body of a GET.
+    async fn get(&self, path_and_query: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path_and_query}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(&res.bytes().await.unwrap()).unwrap(),
+        )
+    }
+
+    async fn ok(&self, path_and_query: &str) -> Value {
+        let (status, body) = self.get(path_and_query).await;
+        assert_eq!(status, 200, "{path_and_query}: {body}");
+        body
+    }
+}
+
+#[tokio::test]
+async fn every_view_answers_for_its_time_range() {
+    let api = start("range", 20_000).await;
+    let q = encode("service:payments");
+    let all = api.ok(&format!("/api/search?q={q}")).await["total"]
+        .as_u64()
+        .unwrap();
+    let day = api.ok(&format!("/api/search?q={q}&range=2d")).await["total"]
+        .as_u64()
+        .unwrap();
+    let hour = api.ok(&format!("/api/search?q={q}&range=1h")).await["total"]
+        .as_u64()
+        .unwrap();
+    let quarter = api.ok(&format!("/api/search?q={q}&range=15m")).await["total"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(day, all, "the data covers the last 24 hours");
+    assert!(hour < all / 10 && hour > 0, "{hour} of {all}");
+    assert!(quarter < hour, "{quarter} < {hour}");
+
+    // from/to in milliseconds: the hour before the last one.
+    let now_ms = now_ns() / 1_000_000;
+    let (from, to) = (now_ms - 2 * 3_600_000, now_ms - 3_600_000);
+    let found = api
+        .ok(&format!("/api/search?q={q}&from={from}&to={to}&limit=1000"))
+        .await;
+    for span in found["spans"].as_array().unwrap() {
+        let start_ms = span["start_ns"].as_i64().unwrap() / 1_000_000;
+        assert!(
+            (from..to).contains(&start_ms),
+            "{start_ms} not in {from}..{to}"
+        );
+    }
+    assert!(found["total"].as_u64().unwrap() > 0);
+
+    // Group-by, impact and endpoints count the range's spans only.
+    let grouped = api
+        .ok(&format!("/api/groupby?q={q}&by=service&range=1h"))
+        .await;
+    assert_eq!(grouped["total"].as_u64().unwrap(), hour);
+    let impact_all = api.ok(&format!("/api/impact?q={q}&entry=1")).await;
+    let impact_hour = api.ok(&format!("/api/impact?q={q}&entry=1&range=1h")).await;
+    assert_eq!(impact_hour["spans"].as_u64().unwrap(), hour);
+    assert!(impact_hour["user_count"].as_u64() < impact_all["user_count"].as_u64());
+    let endpoints = api.ok("/api/endpoints?range=1h").await;
+    let requests: u64 = endpoints["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["service"] == "payments")
+        .map(|e| e["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(requests, hour);
+
+    // Bad ranges are a clear 400.
+    for bad in ["range=1y", "range=abc", "from=yesterday", "from=20&to=10"] {
+        let (status, body) = api.get(&format!("/api/search?q={q}&{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().len() > 10,
+            "{body}"
+        );
+    }
+}
