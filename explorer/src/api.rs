@@ -8,6 +8,7 @@
 //! | `GET /api/groupby?q=…&by=usr.id&entry=1` | `{ key, total, group_count, groups: [{ value, count, errors, error_rate, p50_ns, p95_ns, p99_ns }] }` |
 //! | `GET /api/impact?q=…&entry=0` | `{ spans, traces, anonymous_traces, user_count, account_count, users, accounts }` |
 //! | `GET /api/endpoints` | every endpoint of the recent requests with its errors and latency |
+//! | `GET /api/activity?key=usr.id&value=user_123&limit=200` | `{ key, value, requests, errors, spans (oldest first), session_count, sessions, failing_endpoints, users }` |
 //!
 //! Every data route takes a time range: `range=15m` (`1h`, `24h`, `7d`: that long before
 //! now), or `from=…&to=…` in milliseconds since the Unix epoch (either may be left out);
@@ -64,6 +65,7 @@ pub fn router(backend: Backend) -> Router {
         .route("/api/groupby", get(group_by))
         .route("/api/impact", get(impact))
         .route("/api/endpoints", get(endpoints))
+        .route("/api/activity", get(activity))
         .with_state(Arc::new(backend))
 }
 
@@ -88,6 +90,10 @@ struct Params {
     entry: Option<String>,
     limit: Option<usize>,
     by: Option<String>,
+    /// For `/api/activity`: `usr.id`, `account.id` or `session.id`.
+    key: Option<String>,
+    /// For `/api/activity`: whose.
+    value: Option<String>,
     /// `15m`, `1h`, `24h`, `7d`: the span of time before now.
     range: Option<String>,
     /// Milliseconds since the Unix epoch.
@@ -288,6 +294,21 @@ async fn endpoints(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>)
         store
             .endpoints(20_000, range)
             .map(|endpoints| json!({ "window": 20_000, "endpoints": endpoints }))
+    })
+    .await
+}
+
+async fn activity(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
+    let scope = match p.scope(true, 200) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
+    let key = p.key.clone().unwrap_or_else(|| "usr.id".into());
+    let Some(value) = p.value.clone().filter(|v| !v.is_empty()) else {
+        return BadParam("whose activity? add value=, e.g. value=user_123".into()).into_response();
+    };
+    with_store(&backend, "", move |store, _| {
+        store.activity(&key, &value, scope)
     })
     .await
 }

@@ -31,6 +31,9 @@ OPTIONS:
                          s, m, h, d
   --retention-size SIZE  drop the oldest spans while the store is larger (default 10GiB;
                          0: no limit): B, KiB, MiB, GiB (or KB, MB, GB)
+  --synthetic N          first write N synthetic spans shaped like the demo shop's (its
+                         planted faults included) over the last 24 hours: to try the
+                         explorer without services
   -h, --help             this text
 
 Sizes are bytes with an optional unit; numbers may contain _.
@@ -129,6 +132,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                 let size = parse_size(&v)
                     .ok_or_else(|| format!("--retention-size: `{v}` is not a size, e.g. 10GiB"))?;
                 options.retention.max_bytes = (size > 0).then_some(size);
+            }
+            "--synthetic" => {
+                let v = value("a number of spans")?;
+                options.synthetic = v
+                    .replace('_', "")
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 100_000_000)
+                    .ok_or_else(|| format!("--synthetic: `{v}` is not a number of spans"))?;
             }
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, Backend};
 use crate::ingest::Ingest;
 use crate::otlp::{self, Receiver};
-use crate::store::{Retention, SpanStore, SpanWriter, clickhouse, sqlite};
+use crate::store::{Retention, SpanStore, SpanWriter, clickhouse, sqlite, synth};
 
 /// The store's file inside the data folder.
 pub const STORE_FILE: &str = "spans.sqlite";
@@ -38,6 +38,9 @@ pub struct Options {
     pub queue_spans: usize,
     /// What the store keeps (7 days, 10 GiB).
     pub retention: Retention,
+    /// Synthetic demo spans ([`crate::store::synth`]) written over the last 24 hours before
+    /// serving, to try the explorer without services (0: none).
+    pub synthetic: usize,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
                 max_age: Some(Duration::from_secs(7 * 24 * 3600)),
                 max_bytes: Some(10 << 30),
             },
+            synthetic: 0,
         }
     }
 }
@@ -91,10 +95,30 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let OpenStore {
-        writer,
+        mut writer,
         store,
         location,
     } = open_store(&options)?;
+    if options.synthetic > 0 {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let mut failed = None;
+        synth::generate(
+            options.synthetic,
+            now_ns.unsigned_abs(),
+            now_ns,
+            10_000,
+            |chunk| {
+                if failed.is_none() {
+                    failed = writer.insert(chunk).err();
+                }
+            },
+        );
+        if let Some(e) = failed {
+            return Err(io::Error::other(e));
+        }
+    }
     let ingest = Ingest::start(writer, options.queue_spans, options.retention)?;
     let listener = TcpListener::bind(&options.listen).await.map_err(|e| {
         io::Error::new(

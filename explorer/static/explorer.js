@@ -10,6 +10,8 @@ const state = {
   by: params.get('by') ?? 'usr.id',
   entry: params.get('entry') !== '0',
   trace: params.get('trace'),
+  // `usr.id:user_123`: whose activity is open.
+  activity: params.get('activity'),
   // `15m`, `1h`, `24h`, `7d` before now, or `custom` with `from`/`to` (ms since the epoch).
   range: params.get('from') || params.get('to') ? 'custom' : (params.get('range') ?? '1h'),
   from: params.get('from'),
@@ -49,6 +51,11 @@ const statusPill = (s) =>
   s.error
     ? `<span class="pill err">error${s.status_code ? ` ${s.status_code}` : ''}</span>`
     : `<span class="pill ok">ok${s.status_code ? ` ${s.status_code}` : ''}</span>`;
+// A user, account or session: opens their activity.
+const who = (key, value) =>
+  value == null || value === ''
+    ? '<span class="muted">—</span>'
+    : `<a href="#" class="who" data-who-key="${escape(key)}" data-who-value="${escape(value)}" title="${escape(key)} ${escape(value)}: their activity"><code>${escape(value)}</code></a>`;
 const quote = (v) => (/^[\w.\-/:@]+$/.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`);
 
 // ---- API --------------------------------------------------------------------------------------
@@ -74,6 +81,7 @@ function syncUrl() {
     if (state.to) p.set('to', state.to);
   } else p.set('range', state.range);
   if (state.trace) p.set('trace', state.trace);
+  if (state.activity) p.set('activity', state.activity);
   history.replaceState(null, '', `?${p}`);
 }
 
@@ -132,8 +140,8 @@ function renderImpact(d) {
   const users = d.users
     .map(
       (u) => `<tr>
-        <td><code class="identity-tag">${escape(u.usr_id)}</code></td>
-        <td><code>${escape(u.account_id ?? '—')}</code></td>
+        <td>${who('usr.id', u.usr_id)}</td>
+        <td>${who('account.id', u.account_id)}</td>
         <td>${u.role ? `<span class="pill">${escape(u.role)}</span>` : '<span class="muted">—</span>'}</td>
         <td class="num">${num(u.traces)}</td>
         <td class="num">${num(u.sessions)}</td>
@@ -143,7 +151,7 @@ function renderImpact(d) {
     .join('');
   const accounts = d.accounts
     .map(
-      (a) => `<tr><td><code>${escape(a.account_id)}</code></td><td class="num">${num(a.users)}</td><td class="num">${num(a.traces)}</td>
+      (a) => `<tr><td>${who('account.id', a.account_id)}</td><td class="num">${num(a.users)}</td><td class="num">${num(a.traces)}</td>
         <td><button data-account="${escape(a.account_id)}">its spans</button></td></tr>`,
     )
     .join('');
@@ -266,7 +274,7 @@ function renderGroups(d) {
   const metric = $('metric').value;
   const rows = d.groups
     .map(
-      (g) => `<tr><td>${g.value === null ? `<span class="muted">(no ${escape(d.key)})</span>` : `<code>${escape(g.value)}</code>`}</td><td class="num">${num(g.count)}</td>
+      (g) => `<tr><td>${g.value === null ? `<span class="muted">(no ${escape(d.key)})</span>` : IDENTITY.includes(d.key) ? who(d.key, g.value) : `<code>${escape(g.value)}</code>`}</td><td class="num">${num(g.count)}</td>
         <td class="num ${g.errors ? 'err-text' : ''}">${num(g.errors)}</td><td class="num ${g.errors ? 'err-text' : ''}">${pct(g.error_rate)}</td>
         <td class="num">${duration(g.p50_ns)}</td><td class="num">${duration(g.p95_ns)}</td><td class="num">${duration(g.p99_ns)}</td></tr>`,
     )
@@ -314,12 +322,13 @@ function renderSpans(d) {
       .map(
         (s) => `<tr class="click" data-trace="${s.trace_id}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${time(s.start_ns)}</td>
           <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td class="num">${duration(s.duration_ns)}</td>
-          <td>${statusPill(s)}</td><td><code>${escape(s.tags['usr.id'] ?? '—')}</code></td><td><code>${escape(s.tags['account.id'] ?? '—')}</code></td>
+          <td>${statusPill(s)}</td><td>${who('usr.id', s.tags['usr.id'])}</td><td>${who('account.id', s.tags['account.id'])}</td>
           <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
       )
       .join('')}</table>`;
   for (const tr of $('spans').querySelectorAll('tr[data-trace]')) {
     tr.addEventListener('click', (ev) => {
+      if (ev.target.closest('[data-who-key]')) return;
       ev.preventDefault();
       openTrace(tr.dataset.trace);
     });
@@ -373,7 +382,7 @@ async function openTrace(id) {
   const errors = spans.filter((s) => s.error).length;
   $('trace-summary').innerHTML = `${spans.length} spans · ${services.map(svc).join(' ')} · ${duration(total)}
     ${errors ? `· <span class="err-text">${errors} failed</span>` : ''}
-    ${entry?.tags['usr.id'] ? `· for <code class="identity-tag">${escape(entry.tags['usr.id'])}</code> on <code>${escape(entry.tags['account.id'] ?? '—')}</code>` : '· no signed-in user'}`;
+    ${entry?.tags['usr.id'] ? `· for ${who('usr.id', entry.tags['usr.id'])} on ${who('account.id', entry.tags['account.id'])}` : '· no signed-in user'}`;
   $('waterfall').innerHTML = ordered
     .map(([s, depth], i) => {
       const left = ((s.start_ns - t0) / total) * 100;
@@ -407,6 +416,89 @@ $('trace-close').addEventListener('click', () => {
   state.trace = null;
   syncUrl();
 });
+
+// ---- one user's, account's or session's activity ---------------------------------------------
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest?.('[data-who-key]');
+  if (!a) return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  openActivity(a.dataset.whoKey, a.dataset.whoValue);
+});
+
+async function openActivity(key, value) {
+  state.activity = `${key}:${value}`;
+  syncUrl();
+  $('activity-panel').hidden = false;
+  $('activity-who').textContent = `${key}:${value}`;
+  $('activity').innerHTML = '<div class="empty">Loading…</div>';
+  let d;
+  try {
+    d = await api('/api/activity', { key, value, limit: 500 });
+  } catch (e) {
+    $('activity').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  $('activity-summary').textContent = `every service entry span in the time range · ${d.took_ms} ms`;
+  if (d.requests === 0) {
+    $('activity').innerHTML = `<div class="empty">No request of ${escape(key)} <code>${escape(value)}</code> in this time range: widen it above.</div>`;
+    $('activity-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    return;
+  }
+  const groupRows = (groups, k) =>
+    groups
+      .map(
+        (g) => `<tr><td>${k ? who(k, g.value) : `<code>${escape(g.value ?? '—')}</code>`}</td><td class="num">${num(g.count)}</td>
+          <td class="num ${g.errors ? 'err-text' : ''}">${num(g.errors)}</td><td class="num">${duration(g.p95_ns)}</td></tr>`,
+      )
+      .join('');
+  const first = d.spans[0];
+  const last = d.spans[d.spans.length - 1];
+  const shown = d.requests > d.spans.length ? ` (the last ${num(d.spans.length)} below)` : '';
+  $('activity').innerHTML = `
+    <p class="headline" id="activity-headline"><strong>${num(d.requests)} request${d.requests === 1 ? '' : 's'}</strong>${shown},
+      <strong class="${d.errors ? 'err-text' : ''}">${num(d.errors)} failed</strong>, in ${num(d.session_count)} session${d.session_count === 1 ? '' : 's'},
+      from ${escape(new Date(first.start_ns / 1e6).toLocaleString())} to ${escape(new Date(last.start_ns / 1e6).toLocaleString())}.</p>
+    <div class="grid-impact">
+      <div><h3>Sessions</h3><table id="activity-sessions"><tr><th>session.id</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.sessions, 'session.id')}</table></div>
+      <div><h3>What failed</h3>${
+        d.failing_endpoints.length
+          ? `<table id="activity-errors"><tr><th>resource</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.failing_endpoints)}</table>`
+          : '<div class="empty">Nothing failed.</div>'
+      }
+      ${d.users ? `<h3>Users</h3><table id="activity-users"><tr><th>usr.id</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.users, 'usr.id')}</table>` : ''}</div>
+    </div>
+    <h3>Requests, oldest first</h3>
+    <table id="activity-spans"><tr><th>time</th><th>service</th><th>resource</th><th>status</th><th class="num">latency</th><th>session</th>${key === 'usr.id' ? '' : '<th>usr.id</th>'}<th>trace</th></tr>
+    ${d.spans
+      .map(
+        (s) => `<tr class="${s.error ? 'failed' : ''}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${escape(new Date(s.start_ns / 1e6).toLocaleString())}</td>
+          <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td>${statusPill(s)}</td>
+          <td class="num ${s.duration_ns >= 1e9 ? 'warn-text' : ''}">${duration(s.duration_ns)}</td>
+          <td>${key === 'session.id' ? `<code>${escape((s.tags['session.id'] ?? '—').slice(0, 8))}</code>` : who('session.id', s.tags['session.id'])}</td>
+          ${key === 'usr.id' ? '' : `<td>${who('usr.id', s.tags['usr.id'])}</td>`}
+          <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
+      )
+      .join('')}</table>`;
+  for (const a of $('activity').querySelectorAll('[data-open]')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      openTrace(a.dataset.open);
+    });
+  }
+  $('activity-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+$('activity-close').addEventListener('click', () => {
+  $('activity-panel').hidden = true;
+  state.activity = null;
+  syncUrl();
+});
+const openActivityFromState = () => {
+  if (!state.activity) return null;
+  const at = state.activity.indexOf(':');
+  return openActivity(state.activity.slice(0, at), state.activity.slice(at + 1));
+};
 
 // ---- start ------------------------------------------------------------------------------------
 
@@ -445,7 +537,7 @@ function showRange() {
 /// Every view again, for the new range.
 function refresh() {
   showRange();
-  return Promise.all([loadEndpoints(), search()]);
+  return Promise.all([loadEndpoints(), search(), openActivityFromState()]);
 }
 $('range').addEventListener('change', () => {
   state.range = $('range').value;
@@ -480,7 +572,7 @@ else {
   $('by-custom').value = state.by;
 }
 
-window.explorer = { search, openTrace, state, refresh };
-await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);
+window.explorer = { search, openTrace, openActivity, state, refresh };
+await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null, openActivityFromState()]);
 window.explorer.ready = true;
 setInterval(loadStatus, 5000);

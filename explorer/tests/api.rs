@@ -148,3 +148,36 @@ async fn every_view_answers_for_its_time_range() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_users_activity_in_time_order() {
+    let api = start("activity", 30_000).await;
+    let d = api
+        .ok("/api/activity?key=account.id&value=account_456&range=2d&limit=500")
+        .await;
+    let spans = d["spans"].as_array().unwrap();
+    assert_eq!(d["requests"].as_u64().unwrap() as usize, spans.len());
+    assert!(spans.len() > 2, "{d}");
+    let starts: Vec<i64> = spans
+        .iter()
+        .map(|s| s["start_ns"].as_i64().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    for s in spans {
+        assert_eq!(s["kind"], "server");
+        assert_eq!(s["tags"]["account.id"], "account_456");
+    }
+    let sessions: u64 = d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sessions, d["requests"].as_u64().unwrap());
+    assert!(!d["users"].as_array().unwrap().is_empty());
+
+    let (status, body) = api.get("/api/activity?key=service&value=checkout").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = api.get("/api/activity?key=usr.id").await;
+    assert_eq!(status, 400);
+}

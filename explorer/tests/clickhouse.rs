@@ -293,6 +293,32 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         }
     }
 
+    // One user's, account's and session's activity.
+    let session = spans
+        .iter()
+        .find_map(|s| s.tag("session.id").filter(|_| s.kind == "server"))
+        .unwrap();
+    for (key, value) in [
+        ("usr.id", "user_123"),
+        ("account.id", "premium_acme"),
+        ("session.id", session),
+    ] {
+        for range in ranges() {
+            let scope = Scope {
+                limit: 1_000,
+                range,
+                ..Scope::default()
+            };
+            let want = p.sqlite.activity(key, value, scope).unwrap();
+            let got = p.clickhouse.activity(key, value, scope).unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{key}:{value} {range:?}"
+            );
+        }
+    }
+
     // A trace's spans, and the endpoints table.
     let trace_id = &spans
         .iter()

@@ -672,6 +672,7 @@ fn help_explains_every_option() {
         "--queue-spans",
         "--retention-age",
         "--retention-size",
+        "--synthetic",
         "default 127.0.0.1:4318",
     ] {
         assert!(help.contains(option), "{option} missing from --help");

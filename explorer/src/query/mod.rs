@@ -188,6 +188,20 @@ impl Query {
         Query { expr: None }
     }
 
+    /// The query of one term: `field` matched by `matcher`.
+    ///
+    /// ```
+    /// use usertrail_explorer::query::{Field, Matcher, Query};
+    ///
+    /// let q = Query::term(Field::Tag("usr.id".into()), Matcher::Exact("o'brien x".into()));
+    /// assert_eq!(q.to_string(), "@usr.id:\"o'brien x\"");
+    /// ```
+    pub fn term(field: Field, matcher: Matcher) -> Self {
+        Query {
+            expr: Some(Expr::Term(Term { field, matcher })),
+        }
+    }
+
     /// The root of the tree (`None` for the empty query).
     pub fn expr(&self) -> Option<&Expr> {
         self.expr.as_ref()

@@ -18,8 +18,9 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use usertrail_propagator::tracing::{SpanKind, SpanRecord};
 
-use crate::query::Query;
+use crate::query::{Field, Matcher, Query};
 use crate::remap::{self, Origin};
+use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
 
 /// An error of the store (SQLite's, or a bad group-by key).
 #[derive(Debug)]
@@ -217,6 +218,85 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     ///
     /// When the store fails.
     fn count(&self) -> Result<u64>;
+
+    /// One user's, account's or session's activity in `scope.range`: their service entry
+    /// spans in time order (the last `scope.limit`), with their sessions, the endpoints
+    /// that failed for them and, for an account or a session, its users.
+    ///
+    /// # Errors
+    ///
+    /// A key other than `usr.id`, `account.id`, `session.id`, or the store failing.
+    fn activity(&self, key: &str, value: &str, scope: Scope) -> Result<Activity> {
+        let key = key.trim().trim_start_matches('@');
+        if !ACTIVITY_KEYS.contains(&key) {
+            return Err(StoreError::new(format!(
+                "activity is for usr.id, account.id or session.id, not `{key}`"
+            )));
+        }
+        let scope = Scope {
+            entry_only: true,
+            ..scope
+        };
+        let whose = Query::term(Field::Tag(key.into()), Matcher::Exact(value.into()));
+        let found = self.search(&whose, scope)?;
+        let all = Scope {
+            limit: 1_000,
+            ..scope
+        };
+        let sessions = self.group_by(&whose, SESSION_ID_ATTRIBUTE, all)?;
+        let failing = whose
+            .clone()
+            .and(Query::term(Field::Status, Matcher::Exact("error".into())));
+        let errors = self.group_by(&failing, "resource", all)?;
+        let users = if key == USER_ID_ATTRIBUTE {
+            None
+        } else {
+            Some(self.group_by(&whose, USER_ID_ATTRIBUTE, all)?.groups)
+        };
+        let mut spans = found.spans;
+        spans.reverse();
+        Ok(Activity {
+            key: key.into(),
+            value: value.into(),
+            requests: found.total,
+            errors: errors.total,
+            spans,
+            session_count: sessions.group_count,
+            sessions: sessions.groups,
+            failing_endpoints: errors.groups,
+            users,
+        })
+    }
+}
+
+/// What [`SpanStore::activity`] follows.
+pub const ACTIVITY_KEYS: [&str; 3] = [
+    USER_ID_ATTRIBUTE,
+    ACCOUNT_ID_ATTRIBUTE,
+    SESSION_ID_ATTRIBUTE,
+];
+
+/// One user's, account's or session's requests in a time range.
+#[derive(Debug, Serialize)]
+pub struct Activity {
+    /// `usr.id`, `account.id` or `session.id`.
+    pub key: String,
+    /// Whose.
+    pub value: String,
+    /// Service entry spans in the range.
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// The last of them (at most the scope's limit), oldest first.
+    pub spans: Vec<Span>,
+    /// Distinct sessions.
+    pub session_count: usize,
+    /// Per session (`value` is the `session.id`): requests, errors, latency; the busiest first.
+    pub sessions: Vec<Group>,
+    /// Per resource that failed for them: the failing requests.
+    pub failing_endpoints: Vec<Group>,
+    /// For an account or a session: its users (`value` is the `usr.id`).
+    pub users: Option<Vec<Group>>,
 }
 
 /// How spans get into a store: one writer per store, owned by one thread.

@@ -466,3 +466,68 @@ fn store_1m() {
     // Generous bound: the goal is 200 ms, this only catches a lost index.
     assert!(worst < 2_000.0, "a seed query took {worst:.0} ms");
 }
+
+#[test]
+fn activity_lists_one_users_requests_in_time_order() {
+    let tmp = TempStore::new("activity");
+    let spans = spans_of(20_000, 13);
+    Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
+    let store = Store::open(&tmp.path()).unwrap();
+    for range in ranges() {
+        let scope = Scope {
+            limit: 10_000,
+            range,
+            ..Scope::default()
+        };
+        for (key, value) in [("usr.id", "user_123"), ("account.id", "account_456")] {
+            let mine: Vec<&Span> = spans
+                .iter()
+                .filter(|s| s.kind == "server" && range.contains(s.start_ns))
+                .filter(|s| s.tag(key) == Some(value))
+                .collect();
+            let got = store.activity(key, value, scope).unwrap();
+            assert_eq!(got.requests as usize, mine.len(), "{key} {range:?}");
+            let want: BTreeSet<&str> = mine.iter().map(|s| s.span_id.as_str()).collect();
+            let ids: BTreeSet<&str> = got.spans.iter().map(|s| s.span_id.as_str()).collect();
+            assert_eq!(ids, want, "{key} {range:?}");
+            assert!(got.spans.windows(2).all(|w| w[0].start_ns <= w[1].start_ns));
+            assert_eq!(got.errors as usize, mine.iter().filter(|s| s.error).count());
+            let sessions: BTreeSet<&str> =
+                mine.iter().filter_map(|s| s.tag("session.id")).collect();
+            assert_eq!(got.session_count, sessions.len());
+            assert_eq!(
+                got.sessions.iter().map(|g| g.count).sum::<u64>(),
+                got.requests
+            );
+            assert_eq!(got.users.is_some(), key == "account.id");
+        }
+    }
+    // The newest `limit`, still oldest first.
+    let last = store
+        .activity(
+            "account.id",
+            "account_456",
+            Scope {
+                limit: 3,
+                ..Scope::default()
+            },
+        )
+        .unwrap();
+    let all = store
+        .activity(
+            "account.id",
+            "account_456",
+            Scope {
+                limit: 10_000,
+                ..Scope::default()
+            },
+        )
+        .unwrap();
+    assert!(all.spans.len() > 3);
+    assert_eq!(last.spans[..], all.spans[all.spans.len() - 3..]);
+    assert!(
+        store
+            .activity("service", "checkout", Scope::default())
+            .is_err()
+    );
+}
