@@ -181,3 +181,37 @@ async fn one_users_activity_in_time_order() {
     let (status, _) = api.get("/api/activity?key=usr.id").await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn trace_queries_find_requests_by_what_happened_deeper_down() {
+    let api = start("trace", 20_000).await;
+    // Premium accounts whose card authorization (a child span, no identity) failed on amex.
+    let q = encode("@account.id:premium_* trace(@card:amex status:error)");
+    let found = api.ok(&format!("/api/search?q={q}&limit=1000")).await;
+    let spans = found["spans"].as_array().unwrap();
+    assert!(!spans.is_empty());
+    for s in spans {
+        assert_eq!(s["kind"], "server");
+        let trace = api
+            .ok(&format!("/api/trace/{}", s["trace_id"].as_str().unwrap()))
+            .await;
+        assert!(
+            trace["spans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["tags"]["card"] == "amex"
+                    && c["error"] == true
+                    && c["kind"] == "internal"),
+            "{trace}"
+        );
+    }
+    let (status, body) = api
+        .get(&format!(
+            "/api/search?q={}",
+            encode("@usr.id:u trace(status:error")
+        ))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["position"], 10, "{body}");
+}

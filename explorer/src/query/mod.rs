@@ -12,6 +12,11 @@
 //! | OR | `@usr.id:user_123 OR @usr.id:vip_user_1` | either (binds looser than AND) |
 //! | negation | `-status:error`, `NOT status:error` | the opposite; a span without the tag matches `-@tag:x` |
 //! | parentheses | `service:checkout (status:error OR @duration:>1s)` | grouping |
+//! | trace | `@usr.id:user_123 trace(status:error OR @duration:>1s)` | spans whose trace has at least one span (in the time range) matching the inner query: identity sits on entry spans, errors often deeper |
+//!
+//! `trace(…)` takes any query except another `trace(…)`, and can be negated
+//! (`-trace(status:error)`: traces in which nothing failed). Parentheses and `trace(…)` nest at
+//! most [`MAX_DEPTH`] deep.
 //!
 //! [`parse`] never panics; a query that does not parse gives a [`ParseError`] with the
 //! character position of the problem, for the explorer to point at. The language knows no
@@ -51,6 +56,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// One `field:value` term.
     Term(Term),
+    /// `trace(…)`: the span's trace has a span matching this (which holds no `Trace`).
+    Trace(Box<Expr>),
 }
 
 /// One `field:value` term.
@@ -165,6 +172,8 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
     let mut p = Parser {
         chars: input.chars().collect(),
         pos: 0,
+        depth: 0,
+        in_trace: false,
     };
     p.skip_ws();
     if p.at_end() {
@@ -240,9 +249,16 @@ const RESERVED: &[(&str, Field)] = &[
     ("span_id", Field::SpanId),
 ];
 
+/// How deep parentheses, negations and `trace(…)` may nest: the parser and the stores'
+/// compilers recurse once per level.
+pub const MAX_DEPTH: usize = 32;
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    depth: usize,
+    /// Inside `trace(…)`.
+    in_trace: bool,
 }
 
 fn is_key_char(c: char) -> bool {
@@ -334,6 +350,19 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         self.skip_ws();
         let at = self.pos;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError::new(
+                at,
+                format!("the query nests more than {MAX_DEPTH} deep: simplify it"),
+            ));
+        }
+        let expr = self.unary_inner(at);
+        self.depth -= 1;
+        expr
+    }
+
+    fn unary_inner(&mut self, at: usize) -> Result<Expr, ParseError> {
         if self.at_keyword("NOT") {
             self.pos += 3;
             self.skip_ws();
@@ -382,6 +411,7 @@ impl Parser {
                 at,
                 "this `)` has no matching `(`: remove it",
             )),
+            Some(_) if self.at_trace() => self.trace(at),
             Some(_) if self.at_keyword("OR") => Err(ParseError::new(
                 at,
                 "`OR` needs a search term on both sides",
@@ -396,6 +426,51 @@ impl Parser {
                 "the query ends where a search term was expected",
             )),
         }
+    }
+
+    /// Whether `trace(` stands at the position.
+    fn at_trace(&self) -> bool {
+        "trace("
+            .chars()
+            .enumerate()
+            .all(|(i, c)| self.chars.get(self.pos + i) == Some(&c))
+    }
+
+    /// `trace(…)`, at `at`.
+    fn trace(&mut self, at: usize) -> Result<Expr, ParseError> {
+        if self.in_trace {
+            return Err(ParseError::new(
+                at,
+                "`trace(…)` inside `trace(…)` means the same trace: drop the inner one",
+            ));
+        }
+        self.pos += "trace(".len();
+        self.skip_ws();
+        if self.peek() == Some(')') {
+            return Err(ParseError::new(
+                at,
+                "empty `trace()`: put what a span of the trace must match inside, e.g. trace(status:error)",
+            ));
+        }
+        if self.at_end() {
+            return Err(ParseError::new(
+                at,
+                "this `trace(` is never closed: add a `)`",
+            ));
+        }
+        self.in_trace = true;
+        let inner = self.or();
+        self.in_trace = false;
+        let inner = inner?;
+        self.skip_ws();
+        if self.peek() != Some(')') {
+            return Err(ParseError::new(
+                at,
+                "this `trace(` is never closed: add a `)`",
+            ));
+        }
+        self.pos += 1;
+        Ok(Expr::Trace(Box::new(inner)))
     }
 
     fn term(&mut self) -> Result<Term, ParseError> {
@@ -791,8 +866,9 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Term(t) => t.fmt(f),
+            Expr::Trace(e) => write!(f, "trace({e})"),
             Expr::Not(e) => match **e {
-                Expr::Term(_) | Expr::Not(_) => write!(f, "-{e}"),
+                Expr::Term(_) | Expr::Not(_) | Expr::Trace(_) => write!(f, "-{e}"),
                 _ => write!(f, "-({e})"),
             },
             Expr::And(items) => {

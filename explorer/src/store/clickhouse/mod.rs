@@ -369,7 +369,7 @@ impl Store {
 
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> String {
-    let mut sql = sql::compile(query);
+    let mut sql = sql::compile(query, scope.range);
     if scope.range != TimeRange::ALL {
         sql = format!("{} AND {sql}", scope.range.condition("start_ns"));
     }

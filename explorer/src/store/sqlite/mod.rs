@@ -322,7 +322,7 @@ fn span_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Span> {
 
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> (String, Vec<rusqlite::types::Value>) {
-    let sql = sql::compile(query);
+    let sql = sql::compile(query, scope.range);
     let mut text = sql.text;
     if scope.range != TimeRange::ALL {
         text = format!("{} AND {text}", scope.range.condition("s.start_ns"));

@@ -71,11 +71,30 @@ fn compare(cmp: Cmp, x: f64, n: f64) -> bool {
     }
 }
 
-fn eval(e: &Expr, s: &Span) -> bool {
+/// What `trace(…)` looks at: every span by trace, and the time range.
+struct Traces<'a> {
+    by_id: std::collections::HashMap<&'a str, Vec<&'a Span>>,
+    range: TimeRange,
+}
+
+impl<'a> Traces<'a> {
+    fn new(spans: &'a [Span], range: TimeRange) -> Self {
+        let mut by_id: std::collections::HashMap<&str, Vec<&Span>> = Default::default();
+        for s in spans {
+            by_id.entry(s.trace_id.as_str()).or_default().push(s);
+        }
+        Traces { by_id, range }
+    }
+}
+
+fn eval(e: &Expr, s: &Span, traces: &Traces<'_>) -> bool {
     match e {
-        Expr::And(items) => items.iter().all(|e| eval(e, s)),
-        Expr::Or(items) => items.iter().any(|e| eval(e, s)),
-        Expr::Not(e) => !eval(e, s),
+        Expr::And(items) => items.iter().all(|e| eval(e, s, traces)),
+        Expr::Or(items) => items.iter().any(|e| eval(e, s, traces)),
+        Expr::Not(e) => !eval(e, s, traces),
+        Expr::Trace(inner) => traces.by_id[s.trace_id.as_str()]
+            .iter()
+            .any(|t| traces.range.contains(t.start_ns) && eval(inner, t, traces)),
         Expr::Term(t) => {
             let m = &t.matcher;
             match &t.field {
@@ -145,10 +164,11 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
             .into_iter()
             .flat_map(|e| ranges().map(move |r| (e, r)))
         {
+            let traces = Traces::new(&spans, range);
             let want: BTreeSet<&str> = spans
                 .iter()
                 .filter(|s| (!entry_only || s.kind == "server") && range.contains(s.start_ns))
-                .filter(|s| eval(expr, s))
+                .filter(|s| eval(expr, s, &traces))
                 .map(|s| s.span_id.as_str())
                 .collect();
             let scope = Scope {
