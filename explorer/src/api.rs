@@ -8,6 +8,7 @@
 //! | `GET /api/groupby?q=…&by=usr.id&entry=1` | `{ key, total, group_count, groups: [{ value, count, errors, error_rate, p50_ns, p95_ns, p99_ns }] }` |
 //! | `GET /api/impact?q=…&entry=0` | `{ spans, traces, anonymous_traces, user_count, account_count, users, accounts }` |
 //! | `GET /api/endpoints` | every endpoint of the recent requests with its errors and latency |
+//! | `GET /api/analysis?q=status:error&baseline=&keys=account.id,usr.id` | tag analysis: `{ selection_total, baseline_total, top, keys: [{ key, values }] }`, each value with `selection_share` beside `baseline_share` |
 //! | `GET /api/activity?key=usr.id&value=user_123&limit=200` | `{ key, value, requests, errors, spans (oldest first), session_count, sessions, failing_endpoints, users }` |
 //!
 //! Every data route takes a time range: `range=15m` (`1h`, `24h`, `7d`: that long before
@@ -66,6 +67,7 @@ pub fn router(backend: Backend) -> Router {
         .route("/api/impact", get(impact))
         .route("/api/endpoints", get(endpoints))
         .route("/api/activity", get(activity))
+        .route("/api/analysis", get(analysis))
         .with_state(Arc::new(backend))
 }
 
@@ -94,6 +96,11 @@ struct Params {
     key: Option<String>,
     /// For `/api/activity`: whose.
     value: Option<String>,
+    /// For `/api/analysis`: what the selection is compared with (every span by default).
+    #[serde(default)]
+    baseline: String,
+    /// For `/api/analysis`: the tags to rank, comma-separated.
+    keys: Option<String>,
     /// `15m`, `1h`, `24h`, `7d`: the span of time before now.
     range: Option<String>,
     /// Milliseconds since the Unix epoch.
@@ -309,6 +316,39 @@ async fn activity(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) 
     };
     with_store(&backend, "", move |store, _| {
         store.activity(&key, &value, scope)
+    })
+    .await
+}
+
+async fn analysis(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
+    let scope = match p.scope(true, 20) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
+    let baseline = match parse(&p.baseline) {
+        Ok(query) => query,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                json!({ "message": e.message(), "position": e.position(), "query": p.baseline, "in": "baseline" }),
+            );
+        }
+    };
+    let keys: Vec<String> = match p.keys.as_deref().filter(|k| !k.trim().is_empty()) {
+        Some(keys) => keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .take(20)
+            .map(String::from)
+            .collect(),
+        None => crate::store::ANALYSIS_KEYS
+            .iter()
+            .map(|k| (*k).to_string())
+            .collect(),
+    };
+    with_store(&backend, &p.q, move |store, selection| {
+        store.tag_analysis(&selection, &baseline, &keys, scope)
     })
     .await
 }

@@ -102,16 +102,18 @@ async function search(q = state.q) {
   const mine = ++generation;
   const base = { q, entry: state.entry ? '1' : '0' };
   $('impact-q').textContent = q || '(everything)';
-  const [impact, groups, spans] = await Promise.allSettled([
+  $('analysis-q').textContent = q || '(everything)';
+  const [impact, groups, spans, analysis] = await Promise.allSettled([
     api('/api/impact', base),
     api('/api/groupby', { ...base, by: state.by }),
     api('/api/search', { ...base, limit: 50 }),
+    api('/api/analysis', analysisParams(base)),
   ]);
   if (mine !== generation) return;
   const failed = [impact, groups, spans].find((r) => r.status === 'rejected');
   if (failed && failed.reason.body?.position !== undefined) {
     showParseError(failed.reason.body);
-    for (const id of ['impact', 'groupby', 'spans']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
+    for (const id of ['impact', 'groupby', 'spans', 'analysis']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
     $('spans-summary').textContent = '';
     return;
   }
@@ -121,6 +123,7 @@ async function search(q = state.q) {
   show(impact, renderImpact, 'impact');
   show(groups, renderGroups, 'groupby');
   show(spans, renderSpans, 'spans');
+  show(analysis, renderAnalysis, 'analysis');
 }
 
 function entryHint(count) {
@@ -307,6 +310,48 @@ async function regroup() {
     $('groupby').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
   }
 }
+
+// ---- tag analysis -----------------------------------------------------------------------------
+
+function analysisParams(base) {
+  return { ...base, baseline: $('baseline').value.trim(), keys: $('analysis-keys').value, limit: 12 };
+}
+
+function renderAnalysis(d) {
+  if (d.selection_total === 0) {
+    $('analysis').innerHTML = `<div class="empty">No span matches the selection in this time range.${entryHint(0)}</div>`;
+    return;
+  }
+  const bar = (share, cls) =>
+    `<span class="share"><span class="share-bar ${cls}" style="width:${Math.max(1, share * 120)}px"></span>${pct(share)}</span>`;
+  const rows = d.top
+    .filter((v) => v.difference > 0)
+    .map(
+      (v) => `<tr><td><code>${escape(v.key)}</code></td>
+        <td>${IDENTITY.includes(v.key) ? who(v.key, v.value) : `<code>${escape(v.value)}</code>`}</td>
+        <td>${bar(v.selection_share, 'sel')} <span class="muted small">${num(v.selection_count)}</span></td>
+        <td>${bar(v.baseline_share, 'base')} <span class="muted small">${num(v.baseline_count)}</span></td>
+        <td class="num err-text">+${(v.difference * 100).toFixed(1)} pts</td>
+        <td><button data-narrow="${escape(v.key)}" data-value="${escape(v.value)}">add to query</button></td></tr>`,
+    )
+    .join('');
+  $('analysis').innerHTML = `
+    <p class="small muted" style="margin-top:0">${num(d.selection_total)} selected span${d.selection_total === 1 ? '' : 's'} against ${num(d.baseline_total)} in the baseline · ${d.took_ms} ms.
+      A value's share of the selection beside its share of the baseline: the larger the gap, the more it stands out.</p>
+    ${rows ? `<table id="analysis-table"><tr><th>tag</th><th>value</th><th>share of the selection</th><th>share of the baseline</th><th class="num">over by</th><th></th></tr>${rows}</table>` : '<div class="empty">No tag value stands out: the selection looks like the baseline.</div>'}`;
+  for (const b of $('analysis').querySelectorAll('[data-narrow]')) {
+    const field = ['service', 'resource'].includes(b.dataset.narrow) ? b.dataset.narrow : `@${b.dataset.narrow}`;
+    b.addEventListener('click', () => search(`${state.q} ${field}:${quote(b.dataset.value)}`.trim()));
+  }
+}
+async function reanalyse() {
+  try {
+    renderAnalysis(await api('/api/analysis', analysisParams({ q: state.q, entry: state.entry ? '1' : '0' })));
+  } catch (e) {
+    $('analysis').innerHTML = `<div class="err-text">${escape(e.body?.in === 'baseline' ? `baseline, character ${e.body.position + 1}: ` : '')}${escape(e.message)}</div>`;
+  }
+}
+$('analysis-run').addEventListener('click', reanalyse);
 
 // ---- spans ------------------------------------------------------------------------------------
 

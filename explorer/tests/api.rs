@@ -215,3 +215,52 @@ async fn trace_queries_find_requests_by_what_happened_deeper_down() {
     assert_eq!(status, 400);
     assert_eq!(body["error"]["position"], 10, "{body}");
 }
+
+#[tokio::test]
+async fn tag_analysis_ranks_the_planted_faults_first() {
+    let api = start("analysis", 40_000).await;
+    let d = api
+        .ok(&format!(
+            "/api/analysis?q={}&range=2d",
+            encode("status:error")
+        ))
+        .await;
+    // Who stands out: the vip users (on premium accounts), among the top two of every tag
+    // (beside the checkout endpoint, where both faults show).
+    let top = d["top"].as_array().unwrap();
+    let vip = top
+        .iter()
+        .position(|v| v["key"] == "usr.role" && v["value"] == "vip")
+        .unwrap();
+    assert!(vip < 2, "{d}");
+    let (sel, base) = (
+        top[vip]["selection_share"].as_f64().unwrap(),
+        top[vip]["baseline_share"].as_f64().unwrap(),
+    );
+    assert!(sel > 5.0 * base, "{sel} vs {base}");
+    let accounts = d["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "account.id")
+        .unwrap();
+    for v in accounts["values"].as_array().unwrap().iter().take(5) {
+        assert!(v["value"].as_str().unwrap().starts_with("premium_"), "{v}");
+    }
+    let d = api
+        .ok(&format!(
+            "/api/analysis?q={}&keys=account.id&range=2d",
+            encode("@duration:>5s")
+        ))
+        .await;
+    assert_eq!(d["keys"][0]["values"][0]["value"], "account_789", "{d}");
+    let (status, body) = api
+        .get(&format!(
+            "/api/analysis?q=status%3Aerror&baseline={}",
+            encode("service:")
+        ))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["in"], "baseline", "{body}");
+    assert_eq!(body["error"]["position"], 8);
+}

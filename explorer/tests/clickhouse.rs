@@ -319,6 +319,55 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         }
     }
 
+    // Value counts and tag analysis.
+    let keys: Vec<String> = [
+        "account.id",
+        "usr.id",
+        "usr.role",
+        "service",
+        "resource",
+        "http.response.status_code",
+        "card",
+    ]
+    .iter()
+    .map(|k| (*k).to_string())
+    .collect();
+    for (selection, baseline) in [
+        ("status:error", ""),
+        ("@duration:>5s", ""),
+        ("status:error", "service:payments"),
+        ("trace(@card:amex)", "@account.id:premium_*"),
+    ] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
+            let scope = Scope {
+                entry_only,
+                limit: 1_000,
+                range,
+            };
+            let (sel, base) = (parse(selection).unwrap(), parse(baseline).unwrap());
+            for key in &keys {
+                let mut want = p.sqlite.value_counts(&base, key, scope).unwrap();
+                let mut got = p.clickhouse.value_counts(&base, key, scope).unwrap();
+                want.counts.sort();
+                got.counts.sort();
+                assert_eq!(got, want, "{baseline} {key} {range:?}");
+            }
+            let want = p.sqlite.tag_analysis(&sel, &base, &keys, scope).unwrap();
+            let got = p
+                .clickhouse
+                .tag_analysis(&sel, &base, &keys, scope)
+                .unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{selection} vs {baseline} (entry only: {entry_only}, {range:?})"
+            );
+        }
+    }
+
     // A trace's spans, and the endpoints table.
     let trace_id = &spans
         .iter()

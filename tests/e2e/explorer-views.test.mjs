@@ -104,3 +104,15 @@ test('a user in the impact table opens their activity', async () => {
   assert.deepEqual(page.pageErrors, []);
   await page.locator('#activity-panel').screenshot({ path: join(shots, 'activity.png') });
 });
+
+test('tag analysis puts the premium accounts and their vip users on top for errors', async () => {
+  const page = await open('/explorer?q=status%3Aerror&range=24h');
+  await page.locator('#analysis-table').waitFor();
+  const first = page.locator('#analysis-table tr').nth(1);
+  assert.match(await first.textContent(), /usr\.role\s*vip/);
+  const accounts = await page.locator('#analysis-table tr', { hasText: 'account.id' }).allTextContents();
+  assert.ok(accounts.length > 0);
+  for (const row of accounts) assert.match(row, /premium_/);
+  assert.deepEqual(page.pageErrors, []);
+  await page.locator('#analysis-panel').screenshot({ path: join(shots, 'tag-analysis.png') });
+});

@@ -4,7 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Endpoint, Impact, ImpactedAccount, ImpactedUser, stats};
+use super::{
+    Endpoint, Impact, ImpactedAccount, ImpactedUser, KeyAnalysis, TagAnalysis, TagValue,
+    ValueCounts, stats,
+};
 
 /// The identity of one service entry span of a trace that a query hit.
 #[derive(Debug)]
@@ -173,4 +176,80 @@ pub fn group_key_name(key: &str) -> Result<&str, String> {
         return Err(format!("`{key}` cannot name a tag"));
     }
     Ok(key)
+}
+
+/// The tag analysis from each key's counts in the selection and in the baseline: values
+/// ranked by how much larger their share of the selection is than their share of the
+/// baseline (Honeycomb BubbleUp's and Datadog Tag Analysis' measure), at most `limit` per key
+/// and overall; values absent from the selection are left out.
+pub fn tag_analysis(per_key: Vec<(String, ValueCounts, ValueCounts)>, limit: usize) -> TagAnalysis {
+    #[allow(clippy::cast_precision_loss)]
+    let share = |n: u64, total: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            n as f64 / total as f64
+        }
+    };
+    let by_difference = |a: &TagValue, b: &TagValue| {
+        b.difference
+            .total_cmp(&a.difference)
+            .then(b.selection_count.cmp(&a.selection_count))
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.value.cmp(&b.value))
+    };
+    let mut selection_total = 0;
+    let mut baseline_total = 0;
+    let mut keys = Vec::with_capacity(per_key.len());
+    let mut top = Vec::new();
+    for (key, selection, baseline) in per_key {
+        selection_total = selection.total;
+        baseline_total = baseline.total;
+        let base: HashMap<&str, u64> = baseline
+            .counts
+            .iter()
+            .map(|(v, n)| (v.as_str(), *n))
+            .collect();
+        let mut values: Vec<TagValue> = selection
+            .counts
+            .iter()
+            .map(|(value, n)| {
+                let baseline_count = base.get(value.as_str()).copied().unwrap_or(0).max(*n);
+                let selection_share = share(*n, selection.total);
+                let baseline_share = share(baseline_count, baseline.total);
+                TagValue {
+                    key: key.clone(),
+                    value: value.clone(),
+                    selection_count: *n,
+                    baseline_count,
+                    selection_share,
+                    baseline_share,
+                    difference: selection_share - baseline_share,
+                }
+            })
+            .collect();
+        values.sort_by(by_difference);
+        let selection_values = values.len();
+        values.truncate(limit);
+        for v in values.iter().take(limit) {
+            top.push(TagValue {
+                key: v.key.clone(),
+                value: v.value.clone(),
+                ..*v
+            });
+        }
+        keys.push(KeyAnalysis {
+            key,
+            selection_values,
+            values,
+        });
+    }
+    top.sort_by(by_difference);
+    top.truncate(limit);
+    TagAnalysis {
+        selection_total,
+        baseline_total,
+        top,
+        keys,
+    }
 }

@@ -219,6 +219,38 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     /// When the store fails.
     fn count(&self) -> Result<u64>;
 
+    /// How many spans matching `query` have each value of `key` (spans without it are not
+    /// counted), and how many match in all.
+    ///
+    /// # Errors
+    ///
+    /// A key that cannot name a tag, or the store failing.
+    fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts>;
+
+    /// Tag analysis: which values of `keys` are over-represented in the spans matching
+    /// `selection` among those matching `baseline` (both in `scope`), the most
+    /// over-represented first (at most `scope.limit` per key and overall).
+    ///
+    /// # Errors
+    ///
+    /// A key that cannot name a tag, or the store failing.
+    fn tag_analysis(
+        &self,
+        selection: &Query,
+        baseline: &Query,
+        keys: &[String],
+        scope: Scope,
+    ) -> Result<TagAnalysis> {
+        let selected = baseline.clone().and(selection.clone());
+        let mut per_key = Vec::with_capacity(keys.len());
+        for key in keys {
+            let base = self.value_counts(baseline, key, scope)?;
+            let sel = self.value_counts(&selected, key, scope)?;
+            per_key.push((key.clone(), sel, base));
+        }
+        Ok(aggregate::tag_analysis(per_key, scope.limit))
+    }
+
     /// One user's, account's or session's activity in `scope.range`: their service entry
     /// spans in time order (the last `scope.limit`), with their sessions, the endpoints
     /// that failed for them and, for an account or a session, its users.
@@ -268,6 +300,68 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
         })
     }
 }
+
+/// Per value of a key, how many spans have it ([`SpanStore::value_counts`]).
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ValueCounts {
+    /// Spans matching in all (with the key or not).
+    pub total: u64,
+    /// Each value and its spans, in no order.
+    pub counts: Vec<(String, u64)>,
+}
+
+/// One tag value in a tag analysis: its share of the selection beside its share of the
+/// baseline.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TagValue {
+    /// The tag (`account.id`).
+    pub key: String,
+    /// Its value (`premium_acme`).
+    pub value: String,
+    /// Selected spans with it.
+    pub selection_count: u64,
+    /// Baseline spans with it.
+    pub baseline_count: u64,
+    /// `selection_count` over the selection's spans.
+    pub selection_share: f64,
+    /// `baseline_count` over the baseline's spans.
+    pub baseline_share: f64,
+    /// `selection_share - baseline_share`: how over-represented (negative: under).
+    pub difference: f64,
+}
+
+/// Tag analysis ([`SpanStore::tag_analysis`]).
+#[derive(Debug, Serialize)]
+pub struct TagAnalysis {
+    /// Spans in the selection.
+    pub selection_total: u64,
+    /// Spans in the baseline.
+    pub baseline_total: u64,
+    /// The most over-represented values of every key.
+    pub top: Vec<TagValue>,
+    /// Per key, its most over-represented values.
+    pub keys: Vec<KeyAnalysis>,
+}
+
+/// One key of a tag analysis.
+#[derive(Debug, Serialize)]
+pub struct KeyAnalysis {
+    /// The tag.
+    pub key: String,
+    /// Distinct values in the selection.
+    pub selection_values: usize,
+    /// Its values, the most over-represented first.
+    pub values: Vec<TagValue>,
+}
+
+/// The keys a tag analysis looks at unless told otherwise.
+pub const ANALYSIS_KEYS: [&str; 5] = [
+    ACCOUNT_ID_ATTRIBUTE,
+    USER_ID_ATTRIBUTE,
+    "usr.role",
+    "service",
+    "resource",
+];
 
 /// What [`SpanStore::activity`] follows.
 pub const ACTIVITY_KEYS: [&str; 3] = [

@@ -28,7 +28,7 @@ use serde_json::json;
 use super::aggregate::{self, EntryIdentity};
 use super::{
     Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, TimeRange, stats,
+    SpanStore, SpanWriter, StoreError, TimeRange, ValueCounts, stats,
 };
 use crate::query::Query;
 use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
@@ -497,6 +497,27 @@ impl SpanStore for Store {
         Ok(aggregate::endpoints(rows.into_iter().map(|e| {
             (e.service, e.resource, e.duration_ns, e.error != 0)
         })))
+    }
+
+    fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts> {
+        let key_sql = sql::group_key(key).map_err(StoreError::new)?;
+        let cond = condition(query, scope);
+        #[derive(Deserialize)]
+        struct V {
+            g: Option<String>,
+            n: u64,
+        }
+        let rows: Vec<V> = self.client.rows(&format!(
+            "SELECT {key_sql} AS g, count() AS n FROM spans WHERE {cond} GROUP BY g"
+        ))?;
+        let mut out = ValueCounts::default();
+        for row in rows {
+            out.total += row.n;
+            if let Some(g) = row.g {
+                out.counts.push((g, row.n));
+            }
+        }
+        Ok(out)
     }
 
     fn count(&self) -> Result<u64> {

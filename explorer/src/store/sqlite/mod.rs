@@ -42,7 +42,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::aggregate::{self, EntryIdentity};
 use super::{
     Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, TimeRange, stats,
+    SpanStore, SpanWriter, StoreError, TimeRange, ValueCounts, stats,
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
@@ -333,6 +333,18 @@ fn condition(query: &Query, scope: Scope) -> (String, Vec<rusqlite::types::Value
     (text, sql.params)
 }
 
+/// A group-by key's value as text (`None`: the span has no such tag).
+fn value_text(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Blob(_) => Some("(binary)".into()),
+    }
+}
+
 impl Store {
     /// Opens the store at `path` for reading (creating it if needed).
     ///
@@ -420,13 +432,7 @@ impl SpanStore for Store {
         let mut rows = stmt.query(params_from_iter(key_params.iter().chain(params.iter())))?;
         let mut total = 0u64;
         while let Some(row) = rows.next()? {
-            let value: Option<String> = match row.get_ref(0)? {
-                rusqlite::types::ValueRef::Null => None,
-                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-                rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
-                rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
-                rusqlite::types::ValueRef::Blob(_) => Some("(binary)".into()),
-            };
+            let value = value_text(row.get_ref(0)?);
             let entry = groups.entry(value).or_default();
             entry.0.push(row.get(1)?);
             if row.get::<_, bool>(2)? {
@@ -522,6 +528,35 @@ impl SpanStore for Store {
             recent.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
         }
         Ok(aggregate::endpoints(recent))
+    }
+
+    /// Per value of `key`, the spans matching `query` that have it: one `GROUP BY`, which
+    /// reads an index alone for the identity columns and `service`.
+    ///
+    /// # Errors
+    ///
+    /// A bad key, or SQLite failing.
+    fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts> {
+        let GroupKey {
+            text: key_sql,
+            params: key_params,
+        } = group_key(key).map_err(StoreError::new)?;
+        let (cond, params) = condition(query, scope);
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {key_sql}, count(*) FROM spans s WHERE {cond} GROUP BY 1"
+        ))?;
+        let mut rows = stmt.query(params_from_iter(key_params.iter().chain(params.iter())))?;
+        let mut out = ValueCounts::default();
+        while let Some(row) = rows.next()? {
+            let n: i64 = row.get(1)?;
+            let n = u64::try_from(n).unwrap_or(0);
+            out.total += n;
+            if let Some(value) = value_text(row.get_ref(0)?) {
+                out.counts.push((value, n));
+            }
+        }
+        Ok(out)
     }
 
     /// How many spans are stored.
