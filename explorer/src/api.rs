@@ -9,6 +9,7 @@
 //! | `GET /api/impact?q=…&entry=0` | `{ spans, traces, anonymous_traces, user_count, account_count, users, accounts }` |
 //! | `GET /api/endpoints` | every endpoint of the recent requests with its errors and latency |
 //! | `GET /api/analysis?q=status:error&baseline=&keys=account.id,usr.id` | tag analysis: `{ selection_total, baseline_total, top, keys: [{ key, values }] }`, each value with `selection_share` beside `baseline_share` |
+//! | `GET /api/errors?q=service:payments&entry=0` | error groups: `{ errors, group_count, groups: [{ service, resource, error, typed, entry, message, count, first_seen_ns, last_seen_ns, traces, users, accounts }] }`, the most users hit first |
 //! | `GET /api/activity?key=usr.id&value=user_123&limit=200` | `{ key, value, requests, errors, spans (oldest first), session_count, sessions, failing_endpoints, users }` |
 //!
 //! Every data route takes a time range: `range=15m` (`1h`, `24h`, `7d`: that long before
@@ -68,6 +69,7 @@ pub fn router(backend: Backend) -> Router {
         .route("/api/endpoints", get(endpoints))
         .route("/api/activity", get(activity))
         .route("/api/analysis", get(analysis))
+        .route("/api/errors", get(errors))
         .with_state(Arc::new(backend))
 }
 
@@ -349,6 +351,18 @@ async fn analysis(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) 
     };
     with_store(&backend, &p.q, move |store, selection| {
         store.tag_analysis(&selection, &baseline, &keys, scope)
+    })
+    .await
+}
+
+async fn errors(State(backend): State<Shared>, UrlQuery(p): UrlQuery<Params>) -> Response {
+    // All spans by default: the error is often deep in a child span.
+    let scope = match p.scope(false, 50) {
+        Ok(scope) => scope,
+        Err(e) => return e.into_response(),
+    };
+    with_store(&backend, &p.q, move |store, query| {
+        store.error_groups(&query, scope)
     })
     .await
 }

@@ -103,17 +103,19 @@ async function search(q = state.q) {
   const base = { q, entry: state.entry ? '1' : '0' };
   $('impact-q').textContent = q || '(everything)';
   $('analysis-q').textContent = q || '(everything)';
-  const [impact, groups, spans, analysis] = await Promise.allSettled([
+  $('errors-q').textContent = q || '(everything)';
+  const [impact, groups, spans, analysis, errors] = await Promise.allSettled([
     api('/api/impact', base),
     api('/api/groupby', { ...base, by: state.by }),
     api('/api/search', { ...base, limit: 50 }),
     api('/api/analysis', analysisParams(base)),
+    api('/api/errors', { q, entry: '0', limit: 20 }),
   ]);
   if (mine !== generation) return;
   const failed = [impact, groups, spans].find((r) => r.status === 'rejected');
   if (failed && failed.reason.body?.position !== undefined) {
     showParseError(failed.reason.body);
-    for (const id of ['impact', 'groupby', 'spans', 'analysis']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
+    for (const id of ['impact', 'groupby', 'spans', 'analysis', 'errors']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
     $('spans-summary').textContent = '';
     return;
   }
@@ -124,6 +126,9 @@ async function search(q = state.q) {
   show(groups, renderGroups, 'groupby');
   show(spans, renderSpans, 'spans');
   show(analysis, renderAnalysis, 'analysis');
+  show(errors, renderErrors, 'errors');
+  // What the views show now (for a person's tools and the tests: the views render at once).
+  document.body.dataset.shown = q;
 }
 
 function entryHint(count) {
@@ -308,6 +313,47 @@ async function regroup() {
     renderGroups(await api('/api/groupby', { q: state.q, by: state.by, entry: state.entry ? '1' : '0' }));
   } catch (e) {
     $('groupby').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+  }
+}
+
+// ---- error groups -----------------------------------------------------------------------------
+
+/// The query of one error group's failed spans.
+function groupQuery(g) {
+  const where = `service:${quote(g.service)} resource:${quote(g.resource)} status:error`;
+  const code = /^HTTP (\d+)$/.exec(g.error);
+  if (g.typed) return `${where} (@error.type:${quote(g.error)} OR @exception.type:${quote(g.error)})`;
+  if (code && !g.message) return `${where} @http.response.status_code:${code[1]}`;
+  if (g.error !== 'error') return `${where} (@exception.message:${quote(g.error)} OR @error.message:${quote(g.error)})`;
+  return where;
+}
+
+function renderErrors(d) {
+  if (d.errors === 0) {
+    $('errors').innerHTML = '<div class="empty">Nothing failed in this time range.</div>';
+    return;
+  }
+  const rows = d.groups
+    .map(
+      (g, i) => `<tr class="click" data-group="${i}"><td>${svc(g.service)}</td><td><code>${escape(g.resource)}</code>${g.entry ? '' : ' <span class="muted small">(child span)</span>'}</td>
+        <td><span class="err-text">${escape(g.error)}</span>${g.message && g.message !== g.error ? `<div class="small muted">${escape(g.message)}</div>` : ''}</td>
+        <td class="num">${num(g.count)}</td><td class="num"><strong>${num(g.users)}</strong></td><td class="num">${num(g.accounts)}</td>
+        <td title="${escape(new Date(g.first_seen_ns / 1e6).toLocaleString())}">${ago(g.first_seen_ns)}</td>
+        <td title="${escape(new Date(g.last_seen_ns / 1e6).toLocaleString())}">${ago(g.last_seen_ns)}</td>
+        <td><button class="danger" data-group="${i}">who and which traces →</button></td></tr>`,
+    )
+    .join('');
+  const cut = d.group_count > d.groups.length ? `<p class="small muted">The ${d.groups.length} groups that hit the most users, of ${num(d.group_count)}.</p>` : '';
+  $('errors').innerHTML = `<p class="small muted" style="margin-top:0">${num(d.errors)} failed span${d.errors === 1 ? '' : 's'} in ${num(d.group_count)} group${d.group_count === 1 ? '' : 's'} · ${d.took_ms} ms</p>
+    <table id="errors-table"><tr><th>service</th><th>resource</th><th>error</th><th class="num">errors</th><th class="num">users hit</th><th class="num">accounts</th><th>first seen</th><th>last seen</th><th></th></tr>${rows}</table>${cut}`;
+  for (const el of $('errors').querySelectorAll('tr[data-group]')) {
+    el.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const g = d.groups[el.dataset.group];
+      state.entry = g.entry;
+      $('entry').checked = g.entry;
+      search(groupQuery(g)).then(() => $('impact-panel').scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    });
   }
 }
 

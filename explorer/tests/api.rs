@@ -264,3 +264,37 @@ async fn tag_analysis_ranks_the_planted_faults_first() {
     assert_eq!(body["error"]["in"], "baseline", "{body}");
     assert_eq!(body["error"]["position"], 8);
 }
+
+#[tokio::test]
+async fn error_groups_sorted_by_the_users_they_hit() {
+    let api = start("errors", 20_000).await;
+    let d = api.ok("/api/errors?range=2d").await;
+    let groups = d["groups"].as_array().unwrap();
+    assert!(groups.len() >= 4, "{d}");
+    let users: Vec<u64> = groups
+        .iter()
+        .map(|g| g["users"].as_u64().unwrap())
+        .collect();
+    assert!(users.windows(2).all(|w| w[0] >= w[1]), "{users:?}");
+    let declined = groups
+        .iter()
+        .find(|g| g["service"] == "payments" && g["resource"] == "POST /charge")
+        .unwrap();
+    assert_eq!(declined["error"], "HTTP 502");
+    assert!(declined["first_seen_ns"].as_i64() <= declined["last_seen_ns"].as_i64());
+    let count: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+    assert_eq!(count, d["errors"].as_u64().unwrap());
+    let narrowed = api
+        .ok(&format!(
+            "/api/errors?range=2d&q={}",
+            encode("service:checkout")
+        ))
+        .await;
+    assert!(
+        narrowed["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["service"] == "checkout")
+    );
+}

@@ -368,6 +368,37 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         }
     }
 
+    // Error groups.
+    for q in [
+        "",
+        "service:payments",
+        "@account.id:premium_* OR name:processor.authorize",
+    ] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
+            let scope = Scope {
+                entry_only,
+                limit: 1_000,
+                range,
+            };
+            let want = p.sqlite.error_groups(&parse(q).unwrap(), scope).unwrap();
+            let got = p
+                .clickhouse
+                .error_groups(&parse(q).unwrap(), scope)
+                .unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{q} (entry only: {entry_only}, {range:?})"
+            );
+            if range == TimeRange::ALL && q.is_empty() && !entry_only {
+                assert!(want.group_count >= 4, "{want:?}");
+            }
+        }
+    }
+
     // A trace's spans, and the endpoints table.
     let trace_id = &spans
         .iter()

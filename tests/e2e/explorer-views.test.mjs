@@ -108,11 +108,32 @@ test('a user in the impact table opens their activity', async () => {
 test('tag analysis puts the premium accounts and their vip users on top for errors', async () => {
   const page = await open('/explorer?q=status%3Aerror&range=24h');
   await page.locator('#analysis-table').waitFor();
-  const first = page.locator('#analysis-table tr').nth(1);
-  assert.match(await first.textContent(), /usr\.role\s*vip/);
+  // The vip users (all on premium accounts) stand out, beside the checkout endpoint.
+  const top = await page.locator('#analysis-table tr').allTextContents();
+  assert.ok(top.slice(1, 3).some((row) => /usr\.role\s*vip/.test(row)), top.join('\n'));
   const accounts = await page.locator('#analysis-table tr', { hasText: 'account.id' }).allTextContents();
   assert.ok(accounts.length > 0);
   for (const row of accounts) assert.match(row, /premium_/);
   assert.deepEqual(page.pageErrors, []);
   await page.locator('#analysis-panel').screenshot({ path: join(shots, 'tag-analysis.png') });
+});
+
+test('error groups rank by users hit and open whom a group hit', async () => {
+  const page = await open('/explorer?q=&range=24h');
+  await page.locator('#errors-table').waitFor();
+  const rows = page.locator('#errors-table tr[data-group]');
+  assert.ok((await rows.count()) >= 3);
+  const users = await page.locator('#errors-table tr[data-group] td:nth-child(5)').allTextContents();
+  const n = users.map((u) => Number(u.replace(/,/g, '')));
+  assert.deepEqual(n, [...n].sort((a, b) => b - a));
+  await page.locator('#errors-panel').screenshot({ path: join(shots, 'error-groups.png') });
+  // The declined payments: open it, and the impacted users are premium accounts.
+  await page.locator('#errors-table tr', { hasText: 'POST /charge' }).first().click();
+  await page.waitForFunction(() => document.body.dataset.shown?.includes('resource:"POST /charge"'));
+  await page.locator('#impact-accounts').waitFor();
+  const accounts = await page.locator('#impact-accounts tr td:first-child').allTextContents();
+  assert.ok(accounts.length > 0);
+  for (const a of accounts) assert.match(a, /^premium_/);
+  assert.ok((await page.locator('#spans-table tr[data-trace]').count()) > 0);
+  assert.deepEqual(page.pageErrors, []);
 });

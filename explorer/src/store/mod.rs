@@ -20,6 +20,7 @@ use usertrail_propagator::tracing::{SpanKind, SpanRecord};
 
 use crate::query::{Field, Matcher, Query};
 use crate::remap::{self, Origin};
+use aggregate::EntryIdentity;
 use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
 
 /// An error of the store (SQLite's, or a bad group-by key).
@@ -227,6 +228,34 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     /// A key that cannot name a tag, or the store failing.
     fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts>;
 
+    /// The spans matching `query` as error rows (their error type and message), and the
+    /// identity on the entry spans of their traces; for [`SpanStore::error_groups`].
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn error_rows(
+        &self,
+        query: &Query,
+        scope: Scope,
+    ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)>;
+
+    /// Error groups (Error Tracking issues): the failed spans matching `query`, grouped by
+    /// service, resource and error type (or message, or HTTP status), each with its count,
+    /// first and last seen, and the distinct users and accounts on its traces; the most
+    /// users hit first, at most `scope.limit` groups.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn error_groups(&self, query: &Query, scope: Scope) -> Result<ErrorGroups> {
+        let failed = query
+            .clone()
+            .and(Query::term(Field::Status, Matcher::Exact("error".into())));
+        let (rows, entries) = self.error_rows(&failed, scope)?;
+        Ok(aggregate::error_groups(rows, entries, scope.limit))
+    }
+
     /// Tag analysis: which values of `keys` are over-represented in the spans matching
     /// `selection` among those matching `baseline` (both in `scope`), the most
     /// over-represented first (at most `scope.limit` per key and overall).
@@ -299,6 +328,72 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
             users,
         })
     }
+}
+
+/// One failed span, as error groups read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRow {
+    /// The service.
+    pub service: String,
+    /// The resource (the name for a span that is not HTTP).
+    pub resource: String,
+    /// `server`, `client`, `internal`.
+    pub kind: String,
+    /// Start, ns since the epoch.
+    pub start_ns: i64,
+    /// The trace.
+    pub trace_id: String,
+    /// The HTTP status code.
+    pub status_code: Option<i64>,
+    /// `error.type`, else `exception.type`.
+    pub error_type: Option<String>,
+    /// `exception.message`, else `error.message`.
+    pub message: Option<String>,
+}
+
+/// The tags errors are grouped and described by, the one place that names them.
+pub const ERROR_TYPE_TAGS: [&str; 2] = ["error.type", "exception.type"];
+/// See [`ERROR_TYPE_TAGS`].
+pub const ERROR_MESSAGE_TAGS: [&str; 2] = ["exception.message", "error.message"];
+
+/// One error group.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ErrorGroup {
+    /// The service.
+    pub service: String,
+    /// The resource.
+    pub resource: String,
+    /// What the errors are: the error type, else the message, else `HTTP 502`, else `error`.
+    pub error: String,
+    /// Whether `error` is the `error.type`/`exception.type` tag (to search by it).
+    pub typed: bool,
+    /// Whether the errors are on service entry spans.
+    pub entry: bool,
+    /// The latest message.
+    pub message: Option<String>,
+    /// Failed spans.
+    pub count: u64,
+    /// The first, ns since the epoch.
+    pub first_seen_ns: i64,
+    /// The last.
+    pub last_seen_ns: i64,
+    /// Traces.
+    pub traces: u64,
+    /// Distinct users on the entry spans of those traces.
+    pub users: u64,
+    /// Distinct accounts.
+    pub accounts: u64,
+}
+
+/// Error groups ([`SpanStore::error_groups`]).
+#[derive(Debug, Serialize)]
+pub struct ErrorGroups {
+    /// Failed spans in all.
+    pub errors: u64,
+    /// Groups in all (the list may be cut to a limit).
+    pub group_count: usize,
+    /// The groups, the most users hit first.
+    pub groups: Vec<ErrorGroup>,
 }
 
 /// Per value of a key, how many spans have it ([`SpanStore::value_counts`]).

@@ -41,8 +41,9 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::aggregate::{self, EntryIdentity};
 use super::{
-    Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, TimeRange, ValueCounts, stats,
+    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
+    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TimeRange,
+    ValueCounts, stats,
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
@@ -528,6 +529,76 @@ impl SpanStore for Store {
             recent.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
         }
         Ok(aggregate::endpoints(recent))
+    }
+
+    /// The failed spans matching `query` with their error type and message, and the
+    /// identity on the entry spans of their traces (each hit trace a seek on `spans_trace`).
+    ///
+    /// # Errors
+    ///
+    /// When SQLite fails.
+    fn error_rows(
+        &self,
+        query: &Query,
+        scope: Scope,
+    ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)> {
+        let (cond, params) = condition(query, scope);
+        let tag = |key: &str| format!("json_extract(s.tags, '$.\"{key}\"')");
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT s.service, s.resource, s.kind, s.start_ns, s.trace_id, s.status_code,
+                    coalesce({}, {}), coalesce({}, {})
+             FROM spans s WHERE {cond}",
+            tag(ERROR_TYPE_TAGS[0]),
+            tag(ERROR_TYPE_TAGS[1]),
+            tag(ERROR_MESSAGE_TAGS[0]),
+            tag(ERROR_MESSAGE_TAGS[1]),
+        ))?;
+        let rows = stmt
+            .query_map(params_from_iter(params.iter()), |r| {
+                Ok(ErrorRow {
+                    service: r.get(0)?,
+                    resource: r.get(1)?,
+                    kind: r.get(2)?,
+                    start_ns: r.get(3)?,
+                    trace_id: r.get(4)?,
+                    status_code: r.get(5)?,
+                    error_type: value_text(r.get_ref(6)?),
+                    message: value_text(r.get_ref(7)?),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        conn.execute_batch(
+            "DROP TABLE IF EXISTS temp.hit;
+             CREATE TEMP TABLE hit (trace_id TEXT PRIMARY KEY, spans INTEGER NOT NULL) WITHOUT ROWID;",
+        )?;
+        {
+            let mut insert = conn.prepare("INSERT OR IGNORE INTO temp.hit VALUES (?1, 0)")?;
+            for row in &rows {
+                insert.execute([&row.trace_id])?;
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT e.trace_id, e.usr_id, e.account_id, e.session_id, e.start_ns
+             FROM temp.hit h CROSS JOIN spans e ON e.trace_id = h.trace_id
+             WHERE e.kind = 'server'",
+        )?;
+        let entries = stmt
+            .query_map([], |r| {
+                Ok(EntryIdentity {
+                    trace_id: r.get(0)?,
+                    usr_id: r.get(1)?,
+                    account_id: r.get(2)?,
+                    session_id: r.get(3)?,
+                    start_ns: r.get(4)?,
+                    role: None,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(stmt);
+        conn.execute_batch("DROP TABLE IF EXISTS temp.hit")?;
+        Ok((rows, entries))
     }
 
     /// Per value of `key`, the spans matching `query` that have it: one `GROUP BY`, which

@@ -643,3 +643,110 @@ fn tag_analysis_puts_the_planted_faults_on_top() {
             .is_err()
     );
 }
+
+#[test]
+fn error_groups_count_each_error_and_whom_it_hit() {
+    let tmp = TempStore::new("errors");
+    let mut spans = spans_of(20_000, 19);
+    // One typed error, on a child span of a signed-in trace.
+    let entry = spans
+        .iter()
+        .find(|s| s.kind == "server" && s.tag("usr.id").is_some())
+        .unwrap()
+        .clone();
+    let mut typed = entry.clone();
+    typed.span_id = "00000000000000aa".into();
+    typed.kind = "internal".into();
+    typed.name = "db.query".into();
+    typed.resource = "db.query".into();
+    typed.error = true;
+    typed.tags = [
+        ("exception.type", "TimeoutError"),
+        ("exception.message", "the database took over 5 s"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+    .collect();
+    spans.push(typed);
+    Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
+    let store = Store::open(&tmp.path()).unwrap();
+    let every = Scope {
+        entry_only: false,
+        limit: 1_000,
+        ..Scope::default()
+    };
+    let got = store.error_groups(&Query::all(), every).unwrap();
+    let failed: Vec<&Span> = spans.iter().filter(|s| s.error).collect();
+    assert_eq!(got.errors as usize, failed.len());
+    let mut want: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
+    for s in &failed {
+        *want
+            .entry((s.service.as_str(), s.resource.as_str()))
+            .or_default() += 1;
+    }
+    let mut counted: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
+    for g in &got.groups {
+        *counted
+            .entry((g.service.as_str(), g.resource.as_str()))
+            .or_default() += g.count;
+    }
+    assert_eq!(counted, want);
+    assert!(got.groups.windows(2).all(|w| w[0].users >= w[1].users));
+
+    // The declined payments: HTTP 502 on payments' entry span, premium users only.
+    let declined = got
+        .groups
+        .iter()
+        .find(|g| g.service == "payments" && g.resource == "POST /charge")
+        .unwrap();
+    assert_eq!(declined.error, "HTTP 502");
+    assert!(declined.entry && !declined.typed);
+    let traces: BTreeSet<&str> = failed
+        .iter()
+        .filter(|s| s.service == "payments" && s.kind == "server")
+        .map(|s| s.trace_id.as_str())
+        .collect();
+    let users: BTreeSet<&str> = spans
+        .iter()
+        .filter(|s| s.kind == "server" && traces.contains(s.trace_id.as_str()))
+        .filter_map(|s| s.tag("usr.id"))
+        .collect();
+    assert_eq!(declined.users as usize, users.len());
+    assert_eq!(declined.traces as usize, traces.len());
+    let starts: Vec<i64> = failed
+        .iter()
+        .filter(|s| s.service == "payments" && s.kind == "server")
+        .map(|s| s.start_ns)
+        .collect();
+    assert_eq!(declined.first_seen_ns, *starts.iter().min().unwrap());
+    assert_eq!(declined.last_seen_ns, *starts.iter().max().unwrap());
+
+    // The typed error: its type names it, its message is kept, its trace's user is counted.
+    let timeout = got
+        .groups
+        .iter()
+        .find(|g| g.error == "TimeoutError")
+        .unwrap();
+    assert!(timeout.typed && !timeout.entry);
+    assert_eq!(
+        timeout.message.as_deref(),
+        Some("the database took over 5 s")
+    );
+    assert_eq!((timeout.count, timeout.users), (1, 1));
+
+    // A query and a range narrow it.
+    let payments = store
+        .error_groups(&parse("service:payments").unwrap(), every)
+        .unwrap();
+    assert!(payments.groups.iter().all(|g| g.service == "payments"));
+    let hour = store
+        .error_groups(
+            &Query::all(),
+            Scope {
+                range: TimeRange::last(std::time::Duration::from_secs(3600), END_NS),
+                ..every
+            },
+        )
+        .unwrap();
+    assert!(hour.errors < got.errors / 10);
+}
