@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use super::*;
 use crate::query::{Cmp, Expr, Field, Matcher, parse};
-use crate::store::percentile;
 use crate::store::synth::{self, Rng};
+use crate::store::{ANALYSIS_KEYS, percentile};
 
 /// A store file in a fresh temporary folder, removed on drop.
 struct TempStore {
@@ -482,6 +482,101 @@ fn store_1m() {
         "one trace (waterfall)",
         spans.len()
     );
+    // The analyses, over the whole day (every stored span) and over its last hour.
+    let hour = TimeRange::last(std::time::Duration::from_secs(3600), end);
+    let analysis_keys: Vec<String> = ANALYSIS_KEYS.iter().map(|k| (*k).to_string()).collect();
+    for (range_label, range) in [("24 h", TimeRange::ALL), ("1 h", hour)] {
+        let scope = Scope {
+            range,
+            ..Scope::default()
+        };
+        let row = |label: String, matches: String, first: f64, best: f64, worst: &mut f64| {
+            println!("store_1m: {label:<58} {matches:>9} {first:>10.1} {best:>9.1}");
+            *worst = worst.max(best);
+        };
+        let mut views_worst: f64 = 0.0;
+        for q in [
+            "@usr.id:user_123 trace(status:error OR @duration:>1s)",
+            "@account.id:premium_* trace(@card:amex status:error)",
+        ] {
+            let query = parse(q).unwrap();
+            let (result, first, best) = time(|| store.search(&query, scope).unwrap());
+            row(
+                format!("{range_label}: {q}"),
+                result.total.to_string(),
+                first,
+                best,
+                &mut views_worst,
+            );
+        }
+        for (key, value) in [("usr.id", "user_123"), ("account.id", "premium_acme")] {
+            let (a, first, best) = time(|| {
+                store
+                    .activity(
+                        key,
+                        value,
+                        Scope {
+                            limit: 200,
+                            ..scope
+                        },
+                    )
+                    .unwrap()
+            });
+            row(
+                format!("{range_label}: activity of {key} {value}"),
+                a.requests.to_string(),
+                first,
+                best,
+                &mut views_worst,
+            );
+        }
+        for q in ["status:error", "@duration:>5s"] {
+            let query = parse(q).unwrap();
+            let (a, first, best) = time(|| {
+                store
+                    .tag_analysis(
+                        &query,
+                        &Query::all(),
+                        &analysis_keys,
+                        Scope { limit: 20, ..scope },
+                    )
+                    .unwrap()
+            });
+            row(
+                format!("{range_label}: tag analysis of {q} (5 tags)"),
+                a.selection_total.to_string(),
+                first,
+                best,
+                &mut views_worst,
+            );
+        }
+        for q in ["", "service:payments"] {
+            let query = parse(q).unwrap();
+            let (g, first, best) = time(|| {
+                store
+                    .error_groups(
+                        &query,
+                        Scope {
+                            entry_only: false,
+                            ..scope
+                        },
+                    )
+                    .unwrap()
+            });
+            row(
+                format!(
+                    "{range_label}: error groups of {}",
+                    if q.is_empty() { "(all)" } else { q }
+                ),
+                g.errors.to_string(),
+                first,
+                best,
+                &mut views_worst,
+            );
+        }
+        println!("store_1m: {range_label}: slowest new view {views_worst:.1} ms (goal 200 ms)");
+    }
+
     assert!(stored as usize >= n);
     // Generous bound: the goal is 200 ms, this only catches a lost index.
     assert!(worst < 2_000.0, "a seed query took {worst:.0} ms");
