@@ -37,8 +37,9 @@ OPTIONS:
   --ingest-token TOKEN   OTLP senders put it in Authorization: Bearer TOKEN
                          (OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20TOKEN); or
                          USERTRAIL_INGEST_TOKEN. Required beyond loopback
-  --synthetic N          add N spans of synthetic history at start (to try the
-                         explorer at scale; default 0)
+  --synthetic N          first write N synthetic spans shaped like the demo shop's (its
+                         planted faults included) over the last 24 hours: to try the
+                         explorer without services
   -h, --help             this text
 
 Sizes are bytes with an optional unit; numbers may contain _.
@@ -168,11 +169,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                 options.retention.max_bytes = (size > 0).then_some(size);
             }
             "--synthetic" => {
-                let v = value("a number")?;
+                let v = value("a number of spans")?;
                 options.synthetic = v
                     .replace('_', "")
                     .parse()
-                    .map_err(|_| format!("--synthetic: `{v}` is not a number"))?;
+                    .ok()
+                    .filter(|n| *n <= 100_000_000)
+                    .ok_or_else(|| format!("--synthetic: `{v}` is not a number of spans"))?;
             }
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }

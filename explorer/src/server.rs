@@ -41,7 +41,8 @@ pub struct Options {
     pub queue_spans: usize,
     /// What the store keeps (7 days, 10 GiB).
     pub retention: Retention,
-    /// Spans of synthetic history to add at start, to try the explorer at scale (0).
+    /// Synthetic demo spans ([`crate::store::synth`]) written over the last 24 hours before
+    /// serving, to try the explorer without services (0: none).
     pub synthetic: usize,
 }
 
@@ -86,48 +87,6 @@ async fn status(State(s): State<Status>) -> axum::Json<Value> {
     }))
 }
 
-/// Writes `n` synthetic spans (the last 24 hours) on a thread of their own.
-fn add_synthetic(options: &Options) {
-    let n = options.synthetic;
-    let options = options.clone();
-    std::thread::spawn(move || {
-        let result = (|| {
-            // A second writer beside the ingest's: the embedded store takes one at a time
-            // (SQLite's lock), ClickHouse any number.
-            let mut sqlite_writer = None;
-            let mut writer: Box<dyn SpanWriter> = match &options.store {
-                Some(url) => Box::new(clickhouse::Writer::connect(url)?),
-                None => {
-                    sqlite_writer = Some(options.data_dir.join(STORE_FILE));
-                    Box::new(sqlite::Writer::open(&options.data_dir.join(STORE_FILE))?)
-                }
-            };
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(0));
-            let mut failed = None;
-            synth::generate(n, now.unsigned_abs(), now, 10_000, |chunk| {
-                if failed.is_none() {
-                    failed = writer.insert(chunk).err();
-                }
-            });
-            drop(writer);
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            match sqlite_writer {
-                // Statistics for the planner, after a bulk load.
-                Some(path) => sqlite::Writer::open(&path)?.analyze(),
-                None => Ok(()),
-            }
-        })();
-        match result {
-            Ok(()) => println!("usertrail-explorer: {n} synthetic spans added to the store"),
-            Err(e) => eprintln!("usertrail-explorer: synthetic spans: {e}"),
-        }
-    });
-}
-
 /// Opens the store, starts the writer and binds `options.listen`; then calls `ready` with
 /// the address and serves until `shutdown` completes.
 ///
@@ -154,14 +113,31 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let OpenStore {
-        writer,
+        mut writer,
         store,
         location,
     } = open_store(&options)?;
-    let ingest = Ingest::start(writer, options.queue_spans, options.retention)?;
     if options.synthetic > 0 {
-        add_synthetic(&options);
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let mut failed = None;
+        synth::generate(
+            options.synthetic,
+            now_ns.unsigned_abs(),
+            now_ns,
+            10_000,
+            |chunk| {
+                if failed.is_none() {
+                    failed = writer.insert(chunk).err();
+                }
+            },
+        );
+        if let Some(e) = failed {
+            return Err(io::Error::other(e));
+        }
     }
+    let ingest = Ingest::start(writer, options.queue_spans, options.retention)?;
     let listener = TcpListener::bind(&options.listen).await.map_err(|e| {
         io::Error::new(
             e.kind(),

@@ -16,7 +16,22 @@ const state = {
   by: params.get('by') ?? 'usr.id',
   entry: params.get('entry') !== '0',
   trace: params.get('trace'),
+  // `usr.id:user_123`: whose activity is open.
+  activity: params.get('activity'),
+  // `15m`, `1h`, `24h`, `7d` before now, or `custom` with `from`/`to` (ms since the epoch).
+  range: params.get('from') || params.get('to') ? 'custom' : (params.get('range') ?? '1h'),
+  from: params.get('from'),
+  to: params.get('to'),
 };
+
+/// The time range of every API call.
+function timeParams() {
+  if (state.range !== 'custom') return { range: state.range };
+  const out = {};
+  if (state.from) out.from = state.from;
+  if (state.to) out.to = state.to;
+  return out;
+}
 
 // ---- formatting -----------------------------------------------------------------------------
 
@@ -42,13 +57,18 @@ const statusPill = (s) =>
   s.error
     ? `<span class="pill err">error${s.status_code ? ` ${s.status_code}` : ''}</span>`
     : `<span class="pill ok">ok${s.status_code ? ` ${s.status_code}` : ''}</span>`;
+// A user, account or session: opens their activity.
+const who = (key, value) =>
+  value == null || value === ''
+    ? '<span class="muted">—</span>'
+    : `<a href="#" class="who" data-who-key="${escape(key)}" data-who-value="${escape(value)}" title="${escape(key)} ${escape(value)}: their activity"><code>${escape(value)}</code></a>`;
 const quote = (v) => (/^[\w.\-/:@]+$/.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`);
 
 // ---- API --------------------------------------------------------------------------------------
 
 async function api(path, query = {}) {
   const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({ ...timeParams(), ...query })) url.searchParams.set(k, v);
   const res = await fetch(url);
   const body = await res.json();
   if (!res.ok) throw Object.assign(new Error(body.error?.message ?? res.statusText), { body: body.error });
@@ -62,7 +82,12 @@ function syncUrl() {
   p.set('q', state.q);
   if (state.by !== 'usr.id') p.set('by', state.by);
   if (!state.entry) p.set('entry', '0');
+  if (state.range === 'custom') {
+    if (state.from) p.set('from', state.from);
+    if (state.to) p.set('to', state.to);
+  } else p.set('range', state.range);
   if (state.trace) p.set('trace', state.trace);
+  if (state.activity) p.set('activity', state.activity);
   history.replaceState(null, '', `?${p}`);
 }
 
@@ -83,16 +108,20 @@ async function search(q = state.q) {
   const mine = ++generation;
   const base = { q, entry: state.entry ? '1' : '0' };
   $('impact-q').textContent = q || '(everything)';
-  const [impact, groups, spans] = await Promise.allSettled([
+  $('analysis-q').textContent = q || '(everything)';
+  $('errors-q').textContent = q || '(everything)';
+  const [impact, groups, spans, analysis, errors] = await Promise.allSettled([
     api('/api/impact', base),
     api('/api/groupby', { ...base, by: state.by }),
     api('/api/search', { ...base, limit: 50 }),
+    api('/api/analysis', analysisParams(base)),
+    api('/api/errors', { q, entry: '0', limit: 20 }),
   ]);
   if (mine !== generation) return;
   const failed = [impact, groups, spans].find((r) => r.status === 'rejected');
   if (failed && failed.reason.body?.position !== undefined) {
     showParseError(failed.reason.body);
-    for (const id of ['impact', 'groupby', 'spans']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
+    for (const id of ['impact', 'groupby', 'spans', 'analysis', 'errors']) $(id).innerHTML = '<div class="empty">Fix the query above.</div>';
     $('spans-summary').textContent = '';
     return;
   }
@@ -102,6 +131,10 @@ async function search(q = state.q) {
   show(impact, renderImpact, 'impact');
   show(groups, renderGroups, 'groupby');
   show(spans, renderSpans, 'spans');
+  show(analysis, renderAnalysis, 'analysis');
+  show(errors, renderErrors, 'errors');
+  // What the views show now (for a person's tools and the tests: the views render at once).
+  document.body.dataset.shown = q;
 }
 
 function entryHint(count) {
@@ -121,8 +154,8 @@ function renderImpact(d) {
   const users = d.users
     .map(
       (u) => `<tr>
-        <td><code class="identity-tag">${escape(u.usr_id)}</code></td>
-        <td><code>${escape(u.account_id ?? '—')}</code></td>
+        <td>${who('usr.id', u.usr_id)}</td>
+        <td>${who('account.id', u.account_id)}</td>
         <td>${u.role ? `<span class="pill">${escape(u.role)}</span>` : '<span class="muted">—</span>'}</td>
         <td class="num">${num(u.traces)}</td>
         <td class="num">${num(u.sessions)}</td>
@@ -132,7 +165,7 @@ function renderImpact(d) {
     .join('');
   const accounts = d.accounts
     .map(
-      (a) => `<tr><td><code>${escape(a.account_id)}</code></td><td class="num">${num(a.users)}</td><td class="num">${num(a.traces)}</td>
+      (a) => `<tr><td>${who('account.id', a.account_id)}</td><td class="num">${num(a.users)}</td><td class="num">${num(a.traces)}</td>
         <td><button data-account="${escape(a.account_id)}">its spans</button></td></tr>`,
     )
     .join('');
@@ -255,7 +288,7 @@ function renderGroups(d) {
   const metric = $('metric').value;
   const rows = d.groups
     .map(
-      (g) => `<tr><td>${g.value === null ? `<span class="muted">(no ${escape(d.key)})</span>` : `<code>${escape(g.value)}</code>`}</td><td class="num">${num(g.count)}</td>
+      (g) => `<tr><td>${g.value === null ? `<span class="muted">(no ${escape(d.key)})</span>` : IDENTITY.includes(d.key) ? who(d.key, g.value) : `<code>${escape(g.value)}</code>`}</td><td class="num">${num(g.count)}</td>
         <td class="num ${g.errors ? 'err-text' : ''}">${num(g.errors)}</td><td class="num ${g.errors ? 'err-text' : ''}">${pct(g.error_rate)}</td>
         <td class="num">${duration(g.p50_ns)}</td><td class="num">${duration(g.p95_ns)}</td><td class="num">${duration(g.p99_ns)}</td></tr>`,
     )
@@ -289,6 +322,89 @@ async function regroup() {
   }
 }
 
+// ---- error groups -----------------------------------------------------------------------------
+
+/// The query of one error group's failed spans.
+function groupQuery(g) {
+  const where = `service:${quote(g.service)} resource:${quote(g.resource)} status:error`;
+  const code = /^HTTP (\d+)$/.exec(g.error);
+  if (g.typed) return `${where} (@error.type:${quote(g.error)} OR @exception.type:${quote(g.error)})`;
+  if (code && !g.message) return `${where} @http.response.status_code:${code[1]}`;
+  if (g.error !== 'error') return `${where} (@exception.message:${quote(g.error)} OR @error.message:${quote(g.error)})`;
+  return where;
+}
+
+function renderErrors(d) {
+  if (d.errors === 0) {
+    $('errors').innerHTML = '<div class="empty">Nothing failed in this time range.</div>';
+    return;
+  }
+  const rows = d.groups
+    .map(
+      (g, i) => `<tr class="click" data-group="${i}"><td>${svc(g.service)}</td><td><code>${escape(g.resource)}</code>${g.entry ? '' : ' <span class="muted small">(child span)</span>'}</td>
+        <td><span class="err-text">${escape(g.error)}</span>${g.message && g.message !== g.error ? `<div class="small muted">${escape(g.message)}</div>` : ''}</td>
+        <td class="num">${num(g.count)}</td><td class="num"><strong>${num(g.users)}</strong></td><td class="num">${num(g.accounts)}</td>
+        <td title="${escape(new Date(g.first_seen_ns / 1e6).toLocaleString())}">${ago(g.first_seen_ns)}</td>
+        <td title="${escape(new Date(g.last_seen_ns / 1e6).toLocaleString())}">${ago(g.last_seen_ns)}</td>
+        <td><button class="danger" data-group="${i}">who and which traces →</button></td></tr>`,
+    )
+    .join('');
+  const cut = d.group_count > d.groups.length ? `<p class="small muted">The ${d.groups.length} groups that hit the most users, of ${num(d.group_count)}.</p>` : '';
+  $('errors').innerHTML = `<p class="small muted" style="margin-top:0">${num(d.errors)} failed span${d.errors === 1 ? '' : 's'} in ${num(d.group_count)} group${d.group_count === 1 ? '' : 's'} · ${d.took_ms} ms</p>
+    <table id="errors-table"><tr><th>service</th><th>resource</th><th>error</th><th class="num">errors</th><th class="num">users hit</th><th class="num">accounts</th><th>first seen</th><th>last seen</th><th></th></tr>${rows}</table>${cut}`;
+  for (const el of $('errors').querySelectorAll('tr[data-group]')) {
+    el.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      const g = d.groups[el.dataset.group];
+      state.entry = g.entry;
+      $('entry').checked = g.entry;
+      search(groupQuery(g)).then(() => $('impact-panel').scrollIntoView({ behavior: 'smooth', block: 'start' }));
+    });
+  }
+}
+
+// ---- tag analysis -----------------------------------------------------------------------------
+
+function analysisParams(base) {
+  return { ...base, baseline: $('baseline').value.trim(), keys: $('analysis-keys').value, limit: 12 };
+}
+
+function renderAnalysis(d) {
+  if (d.selection_total === 0) {
+    $('analysis').innerHTML = `<div class="empty">No span matches the selection in this time range.${entryHint(0)}</div>`;
+    return;
+  }
+  const bar = (share, cls) =>
+    `<span class="share"><span class="share-bar ${cls}" style="width:${Math.max(1, share * 120)}px"></span>${pct(share)}</span>`;
+  const rows = d.top
+    .filter((v) => v.difference > 0)
+    .map(
+      (v) => `<tr><td><code>${escape(v.key)}</code></td>
+        <td>${IDENTITY.includes(v.key) ? who(v.key, v.value) : `<code>${escape(v.value)}</code>`}</td>
+        <td>${bar(v.selection_share, 'sel')} <span class="muted small">${num(v.selection_count)}</span></td>
+        <td>${bar(v.baseline_share, 'base')} <span class="muted small">${num(v.baseline_count)}</span></td>
+        <td class="num err-text">+${(v.difference * 100).toFixed(1)} pts</td>
+        <td><button data-narrow="${escape(v.key)}" data-value="${escape(v.value)}">add to query</button></td></tr>`,
+    )
+    .join('');
+  $('analysis').innerHTML = `
+    <p class="small muted" style="margin-top:0">${num(d.selection_total)} selected span${d.selection_total === 1 ? '' : 's'} against ${num(d.baseline_total)} in the baseline · ${d.took_ms} ms.
+      A value's share of the selection beside its share of the baseline: the larger the gap, the more it stands out.</p>
+    ${rows ? `<table id="analysis-table"><tr><th>tag</th><th>value</th><th>share of the selection</th><th>share of the baseline</th><th class="num">over by</th><th></th></tr>${rows}</table>` : '<div class="empty">No tag value stands out: the selection looks like the baseline.</div>'}`;
+  for (const b of $('analysis').querySelectorAll('[data-narrow]')) {
+    const field = ['service', 'resource'].includes(b.dataset.narrow) ? b.dataset.narrow : `@${b.dataset.narrow}`;
+    b.addEventListener('click', () => search(`${state.q} ${field}:${quote(b.dataset.value)}`.trim()));
+  }
+}
+async function reanalyse() {
+  try {
+    renderAnalysis(await api('/api/analysis', analysisParams({ q: state.q, entry: state.entry ? '1' : '0' })));
+  } catch (e) {
+    $('analysis').innerHTML = `<div class="err-text">${escape(e.body?.in === 'baseline' ? `baseline, character ${e.body.position + 1}: ` : '')}${escape(e.message)}</div>`;
+  }
+}
+$('analysis-run').addEventListener('click', reanalyse);
+
 // ---- spans ------------------------------------------------------------------------------------
 
 function renderSpans(d) {
@@ -303,12 +419,13 @@ function renderSpans(d) {
       .map(
         (s) => `<tr class="click" data-trace="${s.trace_id}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${time(s.start_ns)}</td>
           <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td class="num">${duration(s.duration_ns)}</td>
-          <td>${statusPill(s)}</td><td><code>${escape(s.tags['usr.id'] ?? '—')}</code>${fromBaggage(s, 'usr.id')}</td><td><code>${escape(s.tags['account.id'] ?? '—')}</code>${fromBaggage(s, 'account.id')}</td>
+          <td>${statusPill(s)}</td><td>${who('usr.id', s.tags['usr.id'])}${fromBaggage(s, 'usr.id')}</td><td>${who('account.id', s.tags['account.id'])}${fromBaggage(s, 'account.id')}</td>
           <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
       )
       .join('')}</table>`;
   for (const tr of $('spans').querySelectorAll('tr[data-trace]')) {
     tr.addEventListener('click', (ev) => {
+      if (ev.target.closest('[data-who-key]')) return;
       ev.preventDefault();
       openTrace(tr.dataset.trace);
     });
@@ -362,7 +479,7 @@ async function openTrace(id) {
   const errors = spans.filter((s) => s.error).length;
   $('trace-summary').innerHTML = `${spans.length} spans · ${services.map(svc).join(' ')} · ${duration(total)}
     ${errors ? `· <span class="err-text">${errors} failed</span>` : ''}
-    ${entry?.tags['usr.id'] ? `· for <code class="identity-tag">${escape(entry.tags['usr.id'])}</code> on <code>${escape(entry.tags['account.id'] ?? '—')}</code>` : '· no signed-in user'}`;
+    ${entry?.tags['usr.id'] ? `· for ${who('usr.id', entry.tags['usr.id'])} on ${who('account.id', entry.tags['account.id'])}` : '· no signed-in user'}`;
   $('waterfall').innerHTML = ordered
     .map(([s, depth], i) => {
       const left = ((s.start_ns - t0) / total) * 100;
@@ -397,6 +514,89 @@ $('trace-close').addEventListener('click', () => {
   syncUrl();
 });
 
+// ---- one user's, account's or session's activity ---------------------------------------------
+
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest?.('[data-who-key]');
+  if (!a) return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  openActivity(a.dataset.whoKey, a.dataset.whoValue);
+});
+
+async function openActivity(key, value) {
+  state.activity = `${key}:${value}`;
+  syncUrl();
+  $('activity-panel').hidden = false;
+  $('activity-who').textContent = `${key}:${value}`;
+  $('activity').innerHTML = '<div class="empty">Loading…</div>';
+  let d;
+  try {
+    d = await api('/api/activity', { key, value, limit: 500 });
+  } catch (e) {
+    $('activity').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  $('activity-summary').textContent = `every service entry span in the time range · ${d.took_ms} ms`;
+  if (d.requests === 0) {
+    $('activity').innerHTML = `<div class="empty">No request of ${escape(key)} <code>${escape(value)}</code> in this time range: widen it above.</div>`;
+    $('activity-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    return;
+  }
+  const groupRows = (groups, k) =>
+    groups
+      .map(
+        (g) => `<tr><td>${k ? who(k, g.value) : `<code>${escape(g.value ?? '—')}</code>`}</td><td class="num">${num(g.count)}</td>
+          <td class="num ${g.errors ? 'err-text' : ''}">${num(g.errors)}</td><td class="num">${duration(g.p95_ns)}</td></tr>`,
+      )
+      .join('');
+  const first = d.spans[0];
+  const last = d.spans[d.spans.length - 1];
+  const shown = d.requests > d.spans.length ? ` (the last ${num(d.spans.length)} below)` : '';
+  $('activity').innerHTML = `
+    <p class="headline" id="activity-headline"><strong>${num(d.requests)} request${d.requests === 1 ? '' : 's'}</strong>${shown},
+      <strong class="${d.errors ? 'err-text' : ''}">${num(d.errors)} failed</strong>, in ${num(d.session_count)} session${d.session_count === 1 ? '' : 's'},
+      from ${escape(new Date(first.start_ns / 1e6).toLocaleString())} to ${escape(new Date(last.start_ns / 1e6).toLocaleString())}.</p>
+    <div class="grid-impact">
+      <div><h3>Sessions</h3><table id="activity-sessions"><tr><th>session.id</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.sessions, 'session.id')}</table></div>
+      <div><h3>What failed</h3>${
+        d.failing_endpoints.length
+          ? `<table id="activity-errors"><tr><th>resource</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.failing_endpoints)}</table>`
+          : '<div class="empty">Nothing failed.</div>'
+      }
+      ${d.users ? `<h3>Users</h3><table id="activity-users"><tr><th>usr.id</th><th class="num">requests</th><th class="num">errors</th><th class="num">p95</th></tr>${groupRows(d.users, 'usr.id')}</table>` : ''}</div>
+    </div>
+    <h3>Requests, oldest first</h3>
+    <table id="activity-spans"><tr><th>time</th><th>service</th><th>resource</th><th>status</th><th class="num">latency</th><th>session</th>${key === 'usr.id' ? '' : '<th>usr.id</th>'}<th>trace</th></tr>
+    ${d.spans
+      .map(
+        (s) => `<tr class="${s.error ? 'failed' : ''}"><td title="${escape(new Date(s.start_ns / 1e6).toLocaleString())}">${escape(new Date(s.start_ns / 1e6).toLocaleString())}</td>
+          <td>${svc(s.service)}</td><td><code>${escape(s.resource)}</code></td><td>${statusPill(s)}</td>
+          <td class="num ${s.duration_ns >= 1e9 ? 'warn-text' : ''}">${duration(s.duration_ns)}</td>
+          <td>${key === 'session.id' ? `<code>${escape((s.tags['session.id'] ?? '—').slice(0, 8))}</code>` : who('session.id', s.tags['session.id'])}</td>
+          ${key === 'usr.id' ? '' : `<td>${who('usr.id', s.tags['usr.id'])}</td>`}
+          <td><a href="?trace=${s.trace_id}" data-open="${s.trace_id}"><code>${s.trace_id.slice(0, 8)}…</code></a></td></tr>`,
+      )
+      .join('')}</table>`;
+  for (const a of $('activity').querySelectorAll('[data-open]')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      openTrace(a.dataset.open);
+    });
+  }
+  $('activity-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+$('activity-close').addEventListener('click', () => {
+  $('activity-panel').hidden = true;
+  state.activity = null;
+  syncUrl();
+});
+const openActivityFromState = () => {
+  if (!state.activity) return null;
+  const at = state.activity.indexOf(':');
+  return openActivity(state.activity.slice(0, at), state.activity.slice(at + 1));
+};
+
 // ---- start ------------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -418,6 +618,44 @@ $('search-form').addEventListener('submit', (ev) => {
   search($('q').value.trim());
 });
 for (const b of document.querySelectorAll('[data-q]')) b.addEventListener('click', () => search(b.dataset.q));
+// ---- time range -------------------------------------------------------------------------------
+
+const localInput = (ms) => {
+  if (!ms) return '';
+  const d = new Date(Number(ms));
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+};
+function showRange() {
+  $('range').value = state.range;
+  $('custom-range').hidden = state.range !== 'custom';
+  $('from').value = localInput(state.from);
+  $('to').value = localInput(state.to);
+}
+/// Every view again, for the new range.
+function refresh() {
+  showRange();
+  return Promise.all([loadEndpoints(), search(), openActivityFromState()]);
+}
+$('range').addEventListener('change', () => {
+  state.range = $('range').value;
+  if (state.range === 'custom') {
+    const now = Date.now();
+    state.from ??= String(now - 3600e3);
+    state.to ??= String(now);
+  } else {
+    state.from = null;
+    state.to = null;
+  }
+  refresh();
+});
+$('range-apply').addEventListener('click', () => {
+  const ms = (v) => (v ? String(new Date(v).getTime()) : null);
+  state.from = ms($('from').value);
+  state.to = ms($('to').value);
+  refresh();
+});
+showRange();
+
 $('entry').checked = state.entry;
 $('entry').addEventListener('change', () => {
   state.entry = $('entry').checked;
@@ -438,7 +676,7 @@ fetch('/config.json')
   })
   .catch(() => {});
 
-window.explorer = { search, openTrace, state };
-await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null]);
+window.explorer = { search, openTrace, openActivity, state, refresh };
+await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null, openActivityFromState()]);
 window.explorer.ready = true;
 setInterval(loadStatus, 5000);

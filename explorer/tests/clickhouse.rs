@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use usertrail_explorer::query::parse;
 use usertrail_explorer::store::{
-    Retention, Scope, Span, SpanStore, SpanWriter, clickhouse, sqlite, synth,
+    Retention, Scope, Span, SpanStore, SpanWriter, TimeRange, clickhouse, sqlite, synth,
 };
 
 /// A `clickhouse-server` of this test's own, stopped and removed on drop.
@@ -91,11 +91,30 @@ impl Drop for Server {
     }
 }
 
+/// The end of the synthetic data.
+const END_NS: i64 = 1_800_000_000_000_000_000;
+
+/// Every span, the last hour, a range in the middle of the day, and one open at the start.
+fn ranges() -> impl Iterator<Item = TimeRange> {
+    let hour = 3_600_000_000_000;
+    [
+        TimeRange::ALL,
+        TimeRange::last(Duration::from_secs(3600), END_NS),
+        TimeRange {
+            from_ns: Some(END_NS - 10 * hour),
+            to_ns: Some(END_NS - 4 * hour),
+        },
+        TimeRange {
+            from_ns: None,
+            to_ns: Some(END_NS - 20 * hour),
+        },
+    ]
+    .into_iter()
+}
+
 fn spans_of(n: usize, seed: u64) -> Vec<Span> {
     let mut all = Vec::new();
-    synth::generate(n, seed, 1_800_000_000_000_000_000, 500, |chunk| {
-        all.extend_from_slice(chunk)
-    });
+    synth::generate(n, seed, END_NS, 500, |chunk| all.extend_from_slice(chunk));
     all
 }
 
@@ -156,14 +175,21 @@ fn answers_as_the_embedded_store_does(server: &Server) {
     let mut found = 0;
     for q in synth::QUERIES {
         let query = parse(q).unwrap();
-        for entry_only in [false, true] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
             let scope = Scope {
                 entry_only,
                 limit: 100_000,
+                range,
             };
             let want = p.sqlite.search(&query, scope).unwrap();
             let got = p.clickhouse.search(&query, scope).unwrap();
-            assert_eq!(got.total, want.total, "{q} (entry only: {entry_only})");
+            assert_eq!(
+                got.total, want.total,
+                "{q} (entry only: {entry_only}, {range:?})"
+            );
             found += usize::from(got.total > 0);
             assert_eq!(
                 ids(&got.spans),
@@ -205,10 +231,14 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         ("", "card"),
     ] {
         let query = parse(q).unwrap();
-        for entry_only in [false, true] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
             let scope = Scope {
                 entry_only,
                 limit: 1_000,
+                range,
             };
             let want = p.sqlite.group_by(&query, key, scope).unwrap();
             let got = p.clickhouse.group_by(&query, key, scope).unwrap();
@@ -233,31 +263,140 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         "@duration:>5s",
         "@usr.id:user_123",
     ] {
-        let scope = Scope {
-            entry_only: false,
-            limit: 1_000,
-        };
-        let want = p.sqlite.impact(&parse(q).unwrap(), scope).unwrap();
-        let got = p.clickhouse.impact(&parse(q).unwrap(), scope).unwrap();
-        assert_eq!(
-            (
-                got.spans,
-                got.traces,
-                got.anonymous_traces,
-                got.user_count,
-                got.account_count
-            ),
-            (
-                want.spans,
-                want.traces,
-                want.anonymous_traces,
-                want.user_count,
-                want.account_count
-            ),
-            "{q}"
-        );
-        assert_eq!(got.users, want.users, "{q}");
-        assert_eq!(got.accounts, want.accounts, "{q}");
+        for range in ranges() {
+            let scope = Scope {
+                entry_only: false,
+                limit: 1_000,
+                range,
+            };
+            let want = p.sqlite.impact(&parse(q).unwrap(), scope).unwrap();
+            let got = p.clickhouse.impact(&parse(q).unwrap(), scope).unwrap();
+            assert_eq!(
+                (
+                    got.spans,
+                    got.traces,
+                    got.anonymous_traces,
+                    got.user_count,
+                    got.account_count
+                ),
+                (
+                    want.spans,
+                    want.traces,
+                    want.anonymous_traces,
+                    want.user_count,
+                    want.account_count
+                ),
+                "{q}"
+            );
+            assert_eq!(got.users, want.users, "{q}");
+            assert_eq!(got.accounts, want.accounts, "{q}");
+        }
+    }
+
+    // One user's, account's and session's activity.
+    let session = spans
+        .iter()
+        .find_map(|s| s.tag("session.id").filter(|_| s.kind == "server"))
+        .unwrap();
+    for (key, value) in [
+        ("usr.id", "user_123"),
+        ("account.id", "premium_acme"),
+        ("session.id", session),
+    ] {
+        for range in ranges() {
+            let scope = Scope {
+                limit: 1_000,
+                range,
+                ..Scope::default()
+            };
+            let want = p.sqlite.activity(key, value, scope).unwrap();
+            let got = p.clickhouse.activity(key, value, scope).unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{key}:{value} {range:?}"
+            );
+        }
+    }
+
+    // Value counts and tag analysis.
+    let keys: Vec<String> = [
+        "account.id",
+        "usr.id",
+        "usr.role",
+        "service",
+        "resource",
+        "http.response.status_code",
+        "card",
+    ]
+    .iter()
+    .map(|k| (*k).to_string())
+    .collect();
+    for (selection, baseline) in [
+        ("status:error", ""),
+        ("@duration:>5s", ""),
+        ("status:error", "service:payments"),
+        ("trace(@card:amex)", "@account.id:premium_*"),
+    ] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
+            let scope = Scope {
+                entry_only,
+                limit: 1_000,
+                range,
+            };
+            let (sel, base) = (parse(selection).unwrap(), parse(baseline).unwrap());
+            for key in &keys {
+                let mut want = p.sqlite.value_counts(&base, key, scope).unwrap();
+                let mut got = p.clickhouse.value_counts(&base, key, scope).unwrap();
+                want.counts.sort();
+                got.counts.sort();
+                assert_eq!(got, want, "{baseline} {key} {range:?}");
+            }
+            let want = p.sqlite.tag_analysis(&sel, &base, &keys, scope).unwrap();
+            let got = p
+                .clickhouse
+                .tag_analysis(&sel, &base, &keys, scope)
+                .unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{selection} vs {baseline} (entry only: {entry_only}, {range:?})"
+            );
+        }
+    }
+
+    // Error groups.
+    for q in [
+        "",
+        "service:payments",
+        "@account.id:premium_* OR name:processor.authorize",
+    ] {
+        for (entry_only, range) in [false, true]
+            .into_iter()
+            .flat_map(|e| ranges().map(move |r| (e, r)))
+        {
+            let scope = Scope {
+                entry_only,
+                limit: 1_000,
+                range,
+            };
+            let want = p.sqlite.error_groups(&parse(q).unwrap(), scope).unwrap();
+            let got = p
+                .clickhouse
+                .error_groups(&parse(q).unwrap(), scope)
+                .unwrap();
+            assert_eq!(
+                serde_json::to_value(&got).unwrap(),
+                serde_json::to_value(&want).unwrap(),
+                "{q} (entry only: {entry_only}, {range:?})"
+            );
+            if range == TimeRange::ALL && q.is_empty() && !entry_only {
+                assert!(want.group_count >= 4, "{want:?}");
+            }
+        }
     }
 
     // A trace's spans, and the endpoints table.
@@ -270,14 +409,16 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         ids(&p.clickhouse.trace(trace_id).unwrap()),
         ids(&p.sqlite.trace(trace_id).unwrap())
     );
-    let want = p.sqlite.endpoints(100_000).unwrap();
-    let got = p.clickhouse.endpoints(100_000).unwrap();
     let rows = |e: &[usertrail_explorer::store::Endpoint]| -> Vec<String> {
         e.iter()
             .map(|e| format!("{} {} {:?}", e.service, e.resource, e.stats))
             .collect()
     };
-    assert_eq!(rows(&got), rows(&want));
+    for range in ranges() {
+        let want = p.sqlite.endpoints(100_000, range).unwrap();
+        let got = p.clickhouse.endpoints(100_000, range).unwrap();
+        assert_eq!(rows(&got), rows(&want), "{range:?}");
+    }
 }
 
 fn values_with_quotes_and_backslashes_are_data_not_sql(server: &Server) {

@@ -12,6 +12,11 @@
 //! | OR | `@usr.id:user_123 OR @usr.id:vip_user_1` | either (binds looser than AND) |
 //! | negation | `-status:error`, `NOT status:error` | the opposite; a span without the tag matches `-@tag:x` |
 //! | parentheses | `service:checkout (status:error OR @duration:>1s)` | grouping |
+//! | trace | `@usr.id:user_123 trace(status:error OR @duration:>1s)` | spans whose trace has at least one span (in the time range) matching the inner query: identity sits on entry spans, errors often deeper |
+//!
+//! `trace(…)` takes any query except another `trace(…)`, and can be negated
+//! (`-trace(status:error)`: traces in which nothing failed). Parentheses and `trace(…)` nest at
+//! most [`MAX_DEPTH`] deep.
 //!
 //! [`parse`] never panics; a query that does not parse gives a [`ParseError`] with the
 //! character position of the problem, for the explorer to point at. The language knows no
@@ -51,6 +56,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// One `field:value` term.
     Term(Term),
+    /// `trace(…)`: the span's trace has a span matching this (which holds no `Trace`).
+    Trace(Box<Expr>),
 }
 
 /// One `field:value` term.
@@ -166,6 +173,7 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
         chars: input.chars().collect(),
         pos: 0,
         depth: 0,
+        in_trace: false,
     };
     p.skip_ws();
     if p.at_end() {
@@ -187,6 +195,20 @@ impl Query {
     /// The empty query: every span.
     pub fn all() -> Self {
         Query { expr: None }
+    }
+
+    /// The query of one term: `field` matched by `matcher`.
+    ///
+    /// ```
+    /// use usertrail_explorer::query::{Field, Matcher, Query};
+    ///
+    /// let q = Query::term(Field::Tag("usr.id".into()), Matcher::Exact("o'brien x".into()));
+    /// assert_eq!(q.to_string(), "@usr.id:\"o'brien x\"");
+    /// ```
+    pub fn term(field: Field, matcher: Matcher) -> Self {
+        Query {
+            expr: Some(Expr::Term(Term { field, matcher })),
+        }
     }
 
     /// The root of the tree (`None` for the empty query).
@@ -227,14 +249,16 @@ const RESERVED: &[(&str, Field)] = &[
     ("span_id", Field::SpanId),
 ];
 
-/// How deep parentheses and negations may nest: the parser recurses once per level, and a
-/// query is untrusted input (a few kilobytes of `(` must get an error, not overflow the stack).
-pub const MAX_DEPTH: usize = 64;
+/// How deep parentheses, negations and `trace(…)` may nest: the parser and the stores'
+/// compilers recurse once per level.
+pub const MAX_DEPTH: usize = 32;
 
 struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    /// Inside `trace(…)`.
+    in_trace: bool,
 }
 
 fn is_key_char(c: char) -> bool {
@@ -326,16 +350,16 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, ParseError> {
         self.skip_ws();
         let at = self.pos;
-        if self.depth >= MAX_DEPTH {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
             return Err(ParseError::new(
                 at,
-                format!("the query nests deeper than {MAX_DEPTH} levels: simplify it"),
+                format!("the query nests more than {MAX_DEPTH} deep: simplify it"),
             ));
         }
-        self.depth += 1;
-        let result = self.unary_inner(at);
+        let expr = self.unary_inner(at);
         self.depth -= 1;
-        result
+        expr
     }
 
     fn unary_inner(&mut self, at: usize) -> Result<Expr, ParseError> {
@@ -387,6 +411,7 @@ impl Parser {
                 at,
                 "this `)` has no matching `(`: remove it",
             )),
+            Some(_) if self.at_trace() => self.trace(at),
             Some(_) if self.at_keyword("OR") => Err(ParseError::new(
                 at,
                 "`OR` needs a search term on both sides",
@@ -401,6 +426,51 @@ impl Parser {
                 "the query ends where a search term was expected",
             )),
         }
+    }
+
+    /// Whether `trace(` stands at the position.
+    fn at_trace(&self) -> bool {
+        "trace("
+            .chars()
+            .enumerate()
+            .all(|(i, c)| self.chars.get(self.pos + i) == Some(&c))
+    }
+
+    /// `trace(…)`, at `at`.
+    fn trace(&mut self, at: usize) -> Result<Expr, ParseError> {
+        if self.in_trace {
+            return Err(ParseError::new(
+                at,
+                "`trace(…)` inside `trace(…)` means the same trace: drop the inner one",
+            ));
+        }
+        self.pos += "trace(".len();
+        self.skip_ws();
+        if self.peek() == Some(')') {
+            return Err(ParseError::new(
+                at,
+                "empty `trace()`: put what a span of the trace must match inside, e.g. trace(status:error)",
+            ));
+        }
+        if self.at_end() {
+            return Err(ParseError::new(
+                at,
+                "this `trace(` is never closed: add a `)`",
+            ));
+        }
+        self.in_trace = true;
+        let inner = self.or();
+        self.in_trace = false;
+        let inner = inner?;
+        self.skip_ws();
+        if self.peek() != Some(')') {
+            return Err(ParseError::new(
+                at,
+                "this `trace(` is never closed: add a `)`",
+            ));
+        }
+        self.pos += 1;
+        Ok(Expr::Trace(Box::new(inner)))
     }
 
     fn term(&mut self) -> Result<Term, ParseError> {
@@ -796,8 +866,9 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Term(t) => t.fmt(f),
+            Expr::Trace(e) => write!(f, "trace({e})"),
             Expr::Not(e) => match **e {
-                Expr::Term(_) | Expr::Not(_) => write!(f, "-{e}"),
+                Expr::Term(_) | Expr::Not(_) | Expr::Trace(_) => write!(f, "-{e}"),
                 _ => write!(f, "-({e})"),
             },
             Expr::And(items) => {

@@ -4,7 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Endpoint, Impact, ImpactedAccount, ImpactedUser, stats};
+use super::{
+    Endpoint, ErrorGroup, ErrorGroups, ErrorRow, Impact, ImpactedAccount, ImpactedUser,
+    KeyAnalysis, TagAnalysis, TagValue, ValueCounts, stats,
+};
 
 /// The identity of one service entry span of a trace that a query hit.
 #[derive(Debug)]
@@ -173,4 +176,191 @@ pub fn group_key_name(key: &str) -> Result<&str, String> {
         return Err(format!("`{key}` cannot name a tag"));
     }
     Ok(key)
+}
+
+/// The tag analysis from each key's counts in the selection and in the baseline: values
+/// ranked by how much larger their share of the selection is than their share of the
+/// baseline (Honeycomb BubbleUp's and Datadog Tag Analysis' measure), at most `limit` per key
+/// and overall; values absent from the selection are left out.
+pub fn tag_analysis(per_key: Vec<(String, ValueCounts, ValueCounts)>, limit: usize) -> TagAnalysis {
+    #[allow(clippy::cast_precision_loss)]
+    let share = |n: u64, total: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            n as f64 / total as f64
+        }
+    };
+    let by_difference = |a: &TagValue, b: &TagValue| {
+        b.difference
+            .total_cmp(&a.difference)
+            .then(b.selection_count.cmp(&a.selection_count))
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.value.cmp(&b.value))
+    };
+    let mut selection_total = 0;
+    let mut baseline_total = 0;
+    let mut keys = Vec::with_capacity(per_key.len());
+    let mut top = Vec::new();
+    for (key, selection, baseline) in per_key {
+        selection_total = selection.total;
+        baseline_total = baseline.total;
+        let base: HashMap<&str, u64> = baseline
+            .counts
+            .iter()
+            .map(|(v, n)| (v.as_str(), *n))
+            .collect();
+        let mut values: Vec<TagValue> = selection
+            .counts
+            .iter()
+            .map(|(value, n)| {
+                let baseline_count = base.get(value.as_str()).copied().unwrap_or(0).max(*n);
+                let selection_share = share(*n, selection.total);
+                let baseline_share = share(baseline_count, baseline.total);
+                TagValue {
+                    key: key.clone(),
+                    value: value.clone(),
+                    selection_count: *n,
+                    baseline_count,
+                    selection_share,
+                    baseline_share,
+                    difference: selection_share - baseline_share,
+                }
+            })
+            .collect();
+        values.sort_by(by_difference);
+        let selection_values = values.len();
+        values.truncate(limit);
+        for v in values.iter().take(limit) {
+            top.push(TagValue {
+                key: v.key.clone(),
+                value: v.value.clone(),
+                ..*v
+            });
+        }
+        keys.push(KeyAnalysis {
+            key,
+            selection_values,
+            values,
+        });
+    }
+    top.sort_by(by_difference);
+    top.truncate(limit);
+    TagAnalysis {
+        selection_total,
+        baseline_total,
+        top,
+        keys,
+    }
+}
+
+/// Error groups from the failed spans and the entry spans of their traces: grouped by service,
+/// resource and what the error is; the most users hit first, then the most accounts, then
+/// the most errors; at most `limit`.
+pub fn error_groups(
+    rows: impl IntoIterator<Item = ErrorRow>,
+    entries: impl IntoIterator<Item = EntryIdentity>,
+    limit: usize,
+) -> ErrorGroups {
+    /// The `usr.id` and `account.id` of an entry span.
+    type Who = (Option<String>, Option<String>);
+    let mut who: HashMap<String, Vec<Who>> = HashMap::new();
+    for e in entries {
+        who.entry(e.trace_id)
+            .or_default()
+            .push((e.usr_id, e.account_id));
+    }
+    struct Acc {
+        typed: bool,
+        entry: bool,
+        message: Option<(i64, String)>,
+        count: u64,
+        first: i64,
+        last: i64,
+        traces: HashSet<String>,
+    }
+    let mut groups: HashMap<(String, String, String), Acc> = HashMap::new();
+    let mut errors = 0;
+    for row in rows {
+        errors += 1;
+        let typed = row.error_type.is_some();
+        let error = row
+            .error_type
+            .clone()
+            .or_else(|| row.message.clone())
+            .or_else(|| row.status_code.map(|c| format!("HTTP {c}")))
+            .unwrap_or_else(|| "error".into());
+        let acc = groups
+            .entry((row.service, row.resource, error))
+            .or_insert_with(|| Acc {
+                typed,
+                entry: false,
+                message: None,
+                count: 0,
+                first: i64::MAX,
+                last: i64::MIN,
+                traces: HashSet::new(),
+            });
+        acc.count += 1;
+        acc.entry |= row.kind == "server";
+        acc.first = acc.first.min(row.start_ns);
+        acc.last = acc.last.max(row.start_ns);
+        if let Some(m) = row.message {
+            if acc
+                .message
+                .as_ref()
+                .is_none_or(|(at, _)| row.start_ns >= *at)
+            {
+                acc.message = Some((row.start_ns, m));
+            }
+        }
+        acc.traces.insert(row.trace_id);
+    }
+    let group_count = groups.len();
+    let mut out: Vec<ErrorGroup> = groups
+        .into_iter()
+        .map(|((service, resource, error), acc)| {
+            let mut users = HashSet::new();
+            let mut accounts = HashSet::new();
+            for trace in &acc.traces {
+                for (user, account) in who.get(trace).into_iter().flatten() {
+                    if let Some(u) = user {
+                        users.insert(u.as_str());
+                    }
+                    if let Some(a) = account {
+                        accounts.insert(a.as_str());
+                    }
+                }
+            }
+            ErrorGroup {
+                service,
+                resource,
+                error,
+                typed: acc.typed,
+                entry: acc.entry,
+                message: acc.message.map(|(_, m)| m),
+                count: acc.count,
+                first_seen_ns: acc.first,
+                last_seen_ns: acc.last,
+                traces: acc.traces.len() as u64,
+                users: users.len() as u64,
+                accounts: accounts.len() as u64,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.users
+            .cmp(&a.users)
+            .then(b.accounts.cmp(&a.accounts))
+            .then(b.count.cmp(&a.count))
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.resource.cmp(&b.resource))
+            .then_with(|| a.error.cmp(&b.error))
+    });
+    out.truncate(limit);
+    ErrorGroups {
+        errors,
+        group_count,
+        groups: out,
+    }
 }

@@ -18,8 +18,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use usertrail_propagator::tracing::{SpanKind, SpanRecord};
 
-use crate::query::Query;
+use crate::query::{Field, Matcher, Query};
 use crate::remap::{self, Origin};
+use aggregate::EntryIdentity;
+use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
 
 /// An error of the store (SQLite's, or a bad group-by key).
 #[derive(Debug)]
@@ -215,12 +217,12 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     fn impact(&self, query: &Query, scope: Scope) -> Result<Impact>;
 
     /// Every endpoint (service and resource of entry spans) over the last `window` entry
-    /// spans, the most failing first.
+    /// spans in `range`, the most failing first.
     ///
     /// # Errors
     ///
     /// When the store fails.
-    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>>;
+    fn endpoints(&self, window: usize, range: TimeRange) -> Result<Vec<Endpoint>>;
 
     /// How many spans are stored.
     ///
@@ -228,6 +230,273 @@ pub trait SpanStore: std::fmt::Debug + Send + Sync {
     ///
     /// When the store fails.
     fn count(&self) -> Result<u64>;
+
+    /// How many spans matching `query` have each value of `key` (spans without it are not
+    /// counted), and how many match in all.
+    ///
+    /// # Errors
+    ///
+    /// A key that cannot name a tag, or the store failing.
+    fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts>;
+
+    /// The spans matching `query` as error rows (their error type and message), and the
+    /// identity on the entry spans of their traces; for [`SpanStore::error_groups`].
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn error_rows(
+        &self,
+        query: &Query,
+        scope: Scope,
+    ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)>;
+
+    /// Error groups (Error Tracking issues): the failed spans matching `query`, grouped by
+    /// service, resource and error type (or message, or HTTP status), each with its count,
+    /// first and last seen, and the distinct users and accounts on its traces; the most
+    /// users hit first, at most `scope.limit` groups.
+    ///
+    /// # Errors
+    ///
+    /// When the store fails.
+    fn error_groups(&self, query: &Query, scope: Scope) -> Result<ErrorGroups> {
+        let failed = query
+            .clone()
+            .and(Query::term(Field::Status, Matcher::Exact("error".into())));
+        let (rows, entries) = self.error_rows(&failed, scope)?;
+        Ok(aggregate::error_groups(rows, entries, scope.limit))
+    }
+
+    /// Tag analysis: which values of `keys` are over-represented in the spans matching
+    /// `selection` among those matching `baseline` (both in `scope`), the most
+    /// over-represented first (at most `scope.limit` per key and overall).
+    ///
+    /// # Errors
+    ///
+    /// A key that cannot name a tag, or the store failing.
+    fn tag_analysis(
+        &self,
+        selection: &Query,
+        baseline: &Query,
+        keys: &[String],
+        scope: Scope,
+    ) -> Result<TagAnalysis> {
+        let selected = baseline.clone().and(selection.clone());
+        let mut per_key = Vec::with_capacity(keys.len());
+        for key in keys {
+            let base = self.value_counts(baseline, key, scope)?;
+            let sel = self.value_counts(&selected, key, scope)?;
+            per_key.push((key.clone(), sel, base));
+        }
+        Ok(aggregate::tag_analysis(per_key, scope.limit))
+    }
+
+    /// One user's, account's or session's activity in `scope.range`: their service entry
+    /// spans in time order (the last `scope.limit`), with their sessions, the endpoints
+    /// that failed for them and, for an account or a session, its users.
+    ///
+    /// # Errors
+    ///
+    /// A key other than `usr.id`, `account.id`, `session.id`, or the store failing.
+    fn activity(&self, key: &str, value: &str, scope: Scope) -> Result<Activity> {
+        let key = key.trim().trim_start_matches('@');
+        if !ACTIVITY_KEYS.contains(&key) {
+            return Err(StoreError::new(format!(
+                "activity is for usr.id, account.id or session.id, not `{key}`"
+            )));
+        }
+        let scope = Scope {
+            entry_only: true,
+            ..scope
+        };
+        let whose = Query::term(Field::Tag(key.into()), Matcher::Exact(value.into()));
+        let found = self.search(&whose, scope)?;
+        let all = Scope {
+            limit: 1_000,
+            ..scope
+        };
+        let sessions = self.group_by(&whose, SESSION_ID_ATTRIBUTE, all)?;
+        let failing = whose
+            .clone()
+            .and(Query::term(Field::Status, Matcher::Exact("error".into())));
+        let errors = self.group_by(&failing, "resource", all)?;
+        let users = if key == USER_ID_ATTRIBUTE {
+            None
+        } else {
+            Some(self.group_by(&whose, USER_ID_ATTRIBUTE, all)?.groups)
+        };
+        let mut spans = found.spans;
+        spans.reverse();
+        Ok(Activity {
+            key: key.into(),
+            value: value.into(),
+            requests: found.total,
+            errors: errors.total,
+            spans,
+            session_count: sessions.group_count,
+            sessions: sessions.groups,
+            failing_endpoints: errors.groups,
+            users,
+        })
+    }
+}
+
+/// One failed span, as error groups read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRow {
+    /// The service.
+    pub service: String,
+    /// The resource (the name for a span that is not HTTP).
+    pub resource: String,
+    /// `server`, `client`, `internal`.
+    pub kind: String,
+    /// Start, ns since the epoch.
+    pub start_ns: i64,
+    /// The trace.
+    pub trace_id: String,
+    /// The HTTP status code.
+    pub status_code: Option<i64>,
+    /// `error.type`, else `exception.type`.
+    pub error_type: Option<String>,
+    /// `exception.message`, else `error.message`.
+    pub message: Option<String>,
+}
+
+/// The tags errors are grouped and described by, the one place that names them.
+pub const ERROR_TYPE_TAGS: [&str; 2] = ["error.type", "exception.type"];
+/// See [`ERROR_TYPE_TAGS`].
+pub const ERROR_MESSAGE_TAGS: [&str; 2] = ["exception.message", "error.message"];
+
+/// One error group.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ErrorGroup {
+    /// The service.
+    pub service: String,
+    /// The resource.
+    pub resource: String,
+    /// What the errors are: the error type, else the message, else `HTTP 502`, else `error`.
+    pub error: String,
+    /// Whether `error` is the `error.type`/`exception.type` tag (to search by it).
+    pub typed: bool,
+    /// Whether the errors are on service entry spans.
+    pub entry: bool,
+    /// The latest message.
+    pub message: Option<String>,
+    /// Failed spans.
+    pub count: u64,
+    /// The first, ns since the epoch.
+    pub first_seen_ns: i64,
+    /// The last.
+    pub last_seen_ns: i64,
+    /// Traces.
+    pub traces: u64,
+    /// Distinct users on the entry spans of those traces.
+    pub users: u64,
+    /// Distinct accounts.
+    pub accounts: u64,
+}
+
+/// Error groups ([`SpanStore::error_groups`]).
+#[derive(Debug, Serialize)]
+pub struct ErrorGroups {
+    /// Failed spans in all.
+    pub errors: u64,
+    /// Groups in all (the list may be cut to a limit).
+    pub group_count: usize,
+    /// The groups, the most users hit first.
+    pub groups: Vec<ErrorGroup>,
+}
+
+/// Per value of a key, how many spans have it ([`SpanStore::value_counts`]).
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ValueCounts {
+    /// Spans matching in all (with the key or not).
+    pub total: u64,
+    /// Each value and its spans, in no order.
+    pub counts: Vec<(String, u64)>,
+}
+
+/// One tag value in a tag analysis: its share of the selection beside its share of the
+/// baseline.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TagValue {
+    /// The tag (`account.id`).
+    pub key: String,
+    /// Its value (`premium_acme`).
+    pub value: String,
+    /// Selected spans with it.
+    pub selection_count: u64,
+    /// Baseline spans with it.
+    pub baseline_count: u64,
+    /// `selection_count` over the selection's spans.
+    pub selection_share: f64,
+    /// `baseline_count` over the baseline's spans.
+    pub baseline_share: f64,
+    /// `selection_share - baseline_share`: how over-represented (negative: under).
+    pub difference: f64,
+}
+
+/// Tag analysis ([`SpanStore::tag_analysis`]).
+#[derive(Debug, Serialize)]
+pub struct TagAnalysis {
+    /// Spans in the selection.
+    pub selection_total: u64,
+    /// Spans in the baseline.
+    pub baseline_total: u64,
+    /// The most over-represented values of every key.
+    pub top: Vec<TagValue>,
+    /// Per key, its most over-represented values.
+    pub keys: Vec<KeyAnalysis>,
+}
+
+/// One key of a tag analysis.
+#[derive(Debug, Serialize)]
+pub struct KeyAnalysis {
+    /// The tag.
+    pub key: String,
+    /// Distinct values in the selection.
+    pub selection_values: usize,
+    /// Its values, the most over-represented first.
+    pub values: Vec<TagValue>,
+}
+
+/// The keys a tag analysis looks at unless told otherwise.
+pub const ANALYSIS_KEYS: [&str; 5] = [
+    ACCOUNT_ID_ATTRIBUTE,
+    USER_ID_ATTRIBUTE,
+    "usr.role",
+    "service",
+    "resource",
+];
+
+/// What [`SpanStore::activity`] follows.
+pub const ACTIVITY_KEYS: [&str; 3] = [
+    USER_ID_ATTRIBUTE,
+    ACCOUNT_ID_ATTRIBUTE,
+    SESSION_ID_ATTRIBUTE,
+];
+
+/// One user's, account's or session's requests in a time range.
+#[derive(Debug, Serialize)]
+pub struct Activity {
+    /// `usr.id`, `account.id` or `session.id`.
+    pub key: String,
+    /// Whose.
+    pub value: String,
+    /// Service entry spans in the range.
+    pub requests: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// The last of them (at most the scope's limit), oldest first.
+    pub spans: Vec<Span>,
+    /// Distinct sessions.
+    pub session_count: usize,
+    /// Per session (`value` is the `session.id`): requests, errors, latency; the busiest first.
+    pub sessions: Vec<Group>,
+    /// Per resource that failed for them: the failing requests.
+    pub failing_endpoints: Vec<Group>,
+    /// For an account or a session: its users (`value` is the `usr.id`).
+    pub users: Option<Vec<Group>>,
 }
 
 /// How spans get into a store: one writer per store, owned by one thread.
@@ -265,6 +534,8 @@ pub struct Scope {
     pub entry_only: bool,
     /// At most this many spans in the result.
     pub limit: usize,
+    /// Only spans that started in this range.
+    pub range: TimeRange,
 }
 
 impl Default for Scope {
@@ -272,6 +543,58 @@ impl Default for Scope {
         Scope {
             entry_only: true,
             limit: 50,
+            range: TimeRange::ALL,
+        }
+    }
+}
+
+/// The spans that started in `[from_ns, to_ns)` (ns since the Unix epoch); `None`: no bound.
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_explorer::store::TimeRange;
+///
+/// let last_hour = TimeRange::last(std::time::Duration::from_secs(3600), 7_200_000_000_000);
+/// assert_eq!(last_hour.from_ns, Some(3_600_000_000_000));
+/// assert!(last_hour.contains(3_600_000_000_000) && !last_hour.contains(7_200_000_000_000));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// The first nanosecond in the range.
+    pub from_ns: Option<i64>,
+    /// The first nanosecond after the range.
+    pub to_ns: Option<i64>,
+}
+
+impl TimeRange {
+    /// Every span.
+    pub const ALL: TimeRange = TimeRange {
+        from_ns: None,
+        to_ns: None,
+    };
+
+    /// The `length` before `now_ns`.
+    pub fn last(length: Duration, now_ns: i64) -> Self {
+        TimeRange {
+            from_ns: Some(now_ns.saturating_sub(nanos(length))),
+            to_ns: Some(now_ns),
+        }
+    }
+
+    /// Whether a span that started at `start_ns` is in the range.
+    pub fn contains(&self, start_ns: i64) -> bool {
+        self.from_ns.is_none_or(|f| start_ns >= f) && self.to_ns.is_none_or(|t| start_ns < t)
+    }
+
+    /// The range as a condition on a `start_ns` column (`1` when unbounded); the bounds are
+    /// numbers, never user text.
+    pub(crate) fn condition(&self, column: &str) -> String {
+        match (self.from_ns, self.to_ns) {
+            (None, None) => "1".into(),
+            (Some(f), None) => format!("{column} >= {f}"),
+            (None, Some(t)) => format!("{column} < {t}"),
+            (Some(f), Some(t)) => format!("{column} >= {f} AND {column} < {t}"),
         }
     }
 }

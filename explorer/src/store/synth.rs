@@ -345,4 +345,9 @@ pub const QUERIES: &[&str] = &[
     "service:checkout (status:error OR @duration:>2s) -@account.id:premium_*",
     "NOT (service:checkout OR service:payments)",
     "@items:>=4 name:cart.validate",
+    "@usr.id:user_123 trace(status:error OR @duration:>1s)",
+    "@account.id:premium_* trace(@card:amex)",
+    "service:checkout -trace(status:error)",
+    "trace(name:fraud.check @duration:>5s) OR trace(@items:>=5)",
+    "kind:server trace(-@usr.id:* kind:server)",
 ];

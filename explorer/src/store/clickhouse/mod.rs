@@ -27,8 +27,9 @@ use serde_json::json;
 
 use super::aggregate::{self, EntryIdentity};
 use super::{
-    Endpoint, Group, GroupByResult, Impact, Result, Retention, Scope, SearchResult, Span,
-    SpanStore, SpanWriter, StoreError, stats,
+    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
+    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TimeRange,
+    ValueCounts, stats,
 };
 use crate::query::Query;
 use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
@@ -369,12 +370,14 @@ impl Store {
 
 /// The query's condition, and `kind = 'server'` when asked.
 fn condition(query: &Query, scope: Scope) -> String {
-    let sql = sql::compile(query);
-    if scope.entry_only {
-        format!("kind = 'server' AND {sql}")
-    } else {
-        sql
+    let mut sql = sql::compile(query, scope.range);
+    if scope.range != TimeRange::ALL {
+        sql = format!("{} AND {sql}", scope.range.condition("start_ns"));
     }
+    if scope.entry_only {
+        sql = format!("kind = 'server' AND {sql}");
+    }
+    sql
 }
 
 #[derive(Deserialize)]
@@ -479,7 +482,7 @@ impl SpanStore for Store {
         ))
     }
 
-    fn endpoints(&self, window: usize) -> Result<Vec<Endpoint>> {
+    fn endpoints(&self, window: usize, range: TimeRange) -> Result<Vec<Endpoint>> {
         #[derive(Deserialize)]
         struct E {
             service: String,
@@ -489,11 +492,98 @@ impl SpanStore for Store {
         }
         let rows: Vec<E> = self.client.rows(&format!(
             "SELECT service, resource, duration_ns, error FROM spans
-             WHERE kind = 'server' ORDER BY start_ns DESC LIMIT {window}"
+             WHERE kind = 'server' AND {} ORDER BY start_ns DESC LIMIT {window}",
+            range.condition("start_ns")
         ))?;
         Ok(aggregate::endpoints(rows.into_iter().map(|e| {
             (e.service, e.resource, e.duration_ns, e.error != 0)
         })))
+    }
+
+    fn error_rows(
+        &self,
+        query: &Query,
+        scope: Scope,
+    ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)> {
+        let cond = condition(query, scope);
+        #[derive(Deserialize)]
+        struct R {
+            service: String,
+            resource: String,
+            kind: String,
+            start_ns: i64,
+            trace_id: String,
+            status_code: Option<i64>,
+            error_type: Option<String>,
+            message: Option<String>,
+        }
+        let rows: Vec<R> = self.client.rows(&format!(
+            "SELECT service, resource, kind, start_ns, trace_id, status_code,
+                    ifNull({}, {}) AS error_type, ifNull({}, {}) AS message
+             FROM spans WHERE {cond}",
+            sql::tag_value(ERROR_TYPE_TAGS[0]),
+            sql::tag_value(ERROR_TYPE_TAGS[1]),
+            sql::tag_value(ERROR_MESSAGE_TAGS[0]),
+            sql::tag_value(ERROR_MESSAGE_TAGS[1]),
+        ))?;
+        #[derive(Deserialize)]
+        struct Entry {
+            trace_id: String,
+            usr_id: Option<String>,
+            account_id: Option<String>,
+            session_id: Option<String>,
+            start_ns: i64,
+        }
+        let entries: Vec<Entry> = self.client.rows(&format!(
+            "SELECT trace_id, usr_id, account_id, session_id, start_ns FROM spans
+             WHERE kind = 'server' AND trace_id IN (SELECT trace_id FROM spans WHERE {cond})"
+        ))?;
+        Ok((
+            rows.into_iter()
+                .map(|r| ErrorRow {
+                    service: r.service,
+                    resource: r.resource,
+                    kind: r.kind,
+                    start_ns: r.start_ns,
+                    trace_id: r.trace_id,
+                    status_code: r.status_code,
+                    error_type: r.error_type,
+                    message: r.message,
+                })
+                .collect(),
+            entries
+                .into_iter()
+                .map(|e| EntryIdentity {
+                    trace_id: e.trace_id,
+                    usr_id: e.usr_id,
+                    account_id: e.account_id,
+                    session_id: e.session_id,
+                    start_ns: e.start_ns,
+                    role: None,
+                })
+                .collect(),
+        ))
+    }
+
+    fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts> {
+        let key_sql = sql::group_key(key).map_err(StoreError::new)?;
+        let cond = condition(query, scope);
+        #[derive(Deserialize)]
+        struct V {
+            g: Option<String>,
+            n: u64,
+        }
+        let rows: Vec<V> = self.client.rows(&format!(
+            "SELECT {key_sql} AS g, count() AS n FROM spans WHERE {cond} GROUP BY g"
+        ))?;
+        let mut out = ValueCounts::default();
+        for row in rows {
+            out.total += row.n;
+            if let Some(g) = row.g {
+                out.counts.push((g, row.n));
+            }
+        }
+        Ok(out)
     }
 
     fn count(&self) -> Result<u64> {

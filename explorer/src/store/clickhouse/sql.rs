@@ -9,6 +9,7 @@
 use std::fmt::Write;
 
 use crate::query::{Expr, Field, Matcher, Query, Term};
+use crate::store::TimeRange;
 
 /// `text` as a ClickHouse string literal: quoted, with `\`, `'` and every control character
 /// escaped.
@@ -145,12 +146,20 @@ fn term(term: &Term) -> String {
     }
 }
 
-fn expr(e: &Expr, out: &mut String) {
+fn expr(e: &Expr, range: TimeRange, out: &mut String) {
     match e {
         Expr::Term(t) => out.push_str(&term(t)),
+        // As on the embedded store: the trace ids of the matching spans in the range.
+        Expr::Trace(inner) => {
+            out.push_str("trace_id IN (SELECT trace_id FROM spans WHERE ");
+            out.push_str(&range.condition("start_ns"));
+            out.push_str(" AND ");
+            expr(inner, range, out);
+            out.push(')');
+        }
         Expr::Not(e) => {
             out.push_str("NOT (");
-            expr(e, out);
+            expr(e, range, out);
             out.push(')');
         }
         Expr::And(items) | Expr::Or(items) => {
@@ -164,18 +173,19 @@ fn expr(e: &Expr, out: &mut String) {
                 if i > 0 {
                     out.push_str(sep);
                 }
-                expr(item, out);
+                expr(item, range, out);
             }
             out.push(')');
         }
     }
 }
 
-/// `query` as a condition on `spans` (`1` for the empty query).
-pub(super) fn compile(query: &Query) -> String {
+/// `query` as a condition on `spans` (`1` for the empty query); `trace(…)` looks at the
+/// spans in `range`.
+pub(super) fn compile(query: &Query, range: TimeRange) -> String {
     let mut out = String::new();
     match query.expr() {
-        Some(e) => expr(e, &mut out),
+        Some(e) => expr(e, range, &mut out),
         None => out.push('1'),
     }
     out
@@ -226,7 +236,7 @@ mod tests {
     #[test]
     fn user_text_never_reaches_the_sql_unquoted() {
         let evil = r#"@usr.id:"x' OR 1=1; DROP TABLE spans; --" service:"a\'b""#;
-        let sql = compile(&parse(evil).unwrap());
+        let sql = compile(&parse(evil).unwrap(), TimeRange::ALL);
         assert_eq!(
             sql,
             r"((isNotNull(usr_id) AND ifNull(usr_id, '') = 'x\' OR 1=1; DROP TABLE spans; --') AND service = 'a\'b')"
@@ -236,12 +246,15 @@ mod tests {
     #[test]
     fn wildcards_are_literal_apart_from_the_stars() {
         assert_eq!(
-            compile(&parse("@account.id:premium_*").unwrap()),
+            compile(&parse("@account.id:premium_*").unwrap(), TimeRange::ALL),
             r"(isNotNull(account_id) AND match(ifNull(account_id, ''), '(?s)^premium\\_.*$'))"
         );
-        assert_eq!(compile(&parse("@usr.id:*").unwrap()), "isNotNull(usr_id)");
         assert_eq!(
-            compile(&parse("@usr.role:*").unwrap()),
+            compile(&parse("@usr.id:*").unwrap(), TimeRange::ALL),
+            "isNotNull(usr_id)"
+        );
+        assert_eq!(
+            compile(&parse("@usr.role:*").unwrap(), TimeRange::ALL),
             "has(tags.key, 'usr.role')"
         );
     }
@@ -249,7 +262,7 @@ mod tests {
     #[test]
     fn durations_are_whole_nanoseconds() {
         assert_eq!(
-            compile(&parse("@duration:>5s").unwrap()),
+            compile(&parse("@duration:>5s").unwrap(), TimeRange::ALL),
             "duration_ns > 5000000000"
         );
     }

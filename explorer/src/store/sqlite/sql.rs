@@ -4,6 +4,7 @@
 use rusqlite::types::Value;
 
 use crate::query::{Expr, Field, Matcher, Query, Term};
+use crate::store::TimeRange;
 
 /// A SQL condition on the `spans` table (aliased `s`) and its bound parameters, in order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -12,6 +13,8 @@ pub(super) struct Sql {
     pub(super) text: String,
     /// The values of the placeholders, in order.
     pub(super) params: Vec<Value>,
+    /// The time range `trace(…)` looks for spans in.
+    range: TimeRange,
 }
 
 /// Where a tag lives: a dedicated column of `spans`, or a row of `tags`.
@@ -208,6 +211,16 @@ impl Sql {
     fn expr(&mut self, expr: &Expr) {
         match expr {
             Expr::Term(t) => self.term(t),
+            // The trace ids of the spans matching the inner query (in the range: a trace's
+            // spans start within moments of each other), materialized once by SQLite.
+            Expr::Trace(inner) => {
+                self.push("s.trace_id IN (SELECT s.trace_id FROM spans s WHERE ");
+                let range = self.range.condition("s.start_ns");
+                self.push(&range);
+                self.push(" AND ");
+                self.expr(inner);
+                self.push(")");
+            }
             // `IS NOT 1`: a term on a missing column is NULL, and NOT NULL would drop the span;
             // `-@usr.id:x` must keep spans that have no `usr.id`.
             Expr::Not(e) => {
@@ -234,9 +247,13 @@ impl Sql {
     }
 }
 
-/// `query` as a condition on `spans s` (`1` for the empty query).
-pub(super) fn compile(query: &Query) -> Sql {
-    let mut sql = Sql::default();
+/// `query` as a condition on `spans s` (`1` for the empty query); `trace(…)` looks at the
+/// spans in `range`.
+pub(super) fn compile(query: &Query, range: TimeRange) -> Sql {
+    let mut sql = Sql {
+        range,
+        ..Sql::default()
+    };
     match query.expr() {
         Some(e) => sql.expr(e),
         None => sql.push("1"),
@@ -289,9 +306,26 @@ mod tests {
     use super::*;
     use crate::query::parse;
 
+    fn compile_all(query: &Query) -> Sql {
+        compile(query, TimeRange::ALL)
+    }
+
+    #[test]
+    fn trace_queries_are_a_subquery_in_the_range() {
+        let range = TimeRange {
+            from_ns: Some(5),
+            to_ns: Some(9),
+        };
+        let sql = compile(&parse("@usr.id:u trace(status:error)").unwrap(), range);
+        assert_eq!(
+            sql.text,
+            "(s.usr_id = ? AND s.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.start_ns >= 5 AND s.start_ns < 9 AND s.error = 1))"
+        );
+    }
+
     #[test]
     fn wildcards_become_a_range_and_a_glob() {
-        let sql = compile(&parse("@account.id:premium_*").unwrap());
+        let sql = compile_all(&parse("@account.id:premium_*").unwrap());
         assert_eq!(
             sql.text,
             "(s.account_id >= ? AND s.account_id < ? AND s.account_id GLOB ?)"
@@ -302,7 +336,7 @@ mod tests {
 
     #[test]
     fn glob_syntax_in_values_is_literal() {
-        let sql = compile(&parse(r"@url.path:/a?b[c]*").unwrap());
+        let sql = compile_all(&parse(r"@url.path:/a?b[c]*").unwrap());
         assert!(
             sql.params.contains(&Value::Text("/a[?]b[[]c]*".into())),
             "{sql:?}"
@@ -312,36 +346,36 @@ mod tests {
     #[test]
     fn a_lone_star_means_the_tag_is_there() {
         assert_eq!(
-            compile(&parse("@usr.id:*").unwrap()).text,
+            compile_all(&parse("@usr.id:*").unwrap()).text,
             "s.usr_id IS NOT NULL"
         );
         assert_eq!(
-            compile(&parse("@usr.role:*").unwrap()).text,
+            compile_all(&parse("@usr.role:*").unwrap()).text,
             "s.id IN (SELECT t.span FROM tags t WHERE t.key = ?)"
         );
     }
 
     #[test]
     fn the_empty_query_is_true() {
-        assert_eq!(compile(&Query::all()).text, "1");
+        assert_eq!(compile_all(&Query::all()).text, "1");
     }
 
     #[test]
     fn durations_are_nanoseconds() {
-        let sql = compile(&parse("@duration:>5s").unwrap());
+        let sql = compile_all(&parse("@duration:>5s").unwrap());
         assert_eq!(sql.text, "s.duration_ns > ?");
         assert_eq!(sql.params, vec![Value::Integer(5_000_000_000)]);
     }
 
     #[test]
     fn negation_keeps_spans_without_the_tag() {
-        let sql = compile(&parse("-@usr.id:user_123").unwrap());
+        let sql = compile_all(&parse("-@usr.id:user_123").unwrap());
         assert_eq!(sql.text, "((s.usr_id = ?) IS NOT 1)");
     }
 
     #[test]
     fn other_tags_use_the_tag_table() {
-        let sql = compile(&parse("@usr.role:vip").unwrap());
+        let sql = compile_all(&parse("@usr.role:vip").unwrap());
         assert_eq!(
             sql.text,
             "s.id IN (SELECT t.span FROM tags t WHERE t.key = ? AND t.value = ?)"
@@ -355,7 +389,7 @@ mod tests {
     #[test]
     fn user_text_never_reaches_the_sql_text() {
         let evil = r#"@usr.id:"x' OR 1=1; DROP TABLE spans; --" service:"a'b""#;
-        let sql = compile(&parse(evil).unwrap());
+        let sql = compile_all(&parse(evil).unwrap());
         assert!(!sql.text.contains('\''), "{}", sql.text);
         assert!(!sql.text.contains("DROP"));
     }
