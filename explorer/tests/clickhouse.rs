@@ -92,7 +92,7 @@ impl Drop for Server {
 }
 
 /// The end of the synthetic data.
-const END_NS: i64 = 1_800_000_000_000_000_000;
+const END_NS: i64 = synth::TEST_END_NS;
 
 /// Every span, the last hour, a range in the middle of the day, and one open at the start.
 fn ranges() -> impl Iterator<Item = TimeRange> {
@@ -110,12 +110,6 @@ fn ranges() -> impl Iterator<Item = TimeRange> {
         },
     ]
     .into_iter()
-}
-
-fn spans_of(n: usize, seed: u64) -> Vec<Span> {
-    let mut all = Vec::new();
-    synth::generate(n, seed, END_NS, 500, |chunk| all.extend_from_slice(chunk));
-    all
 }
 
 /// Both stores, holding the same spans.
@@ -167,7 +161,7 @@ fn clickhouse_store() {
 }
 
 fn answers_as_the_embedded_store_does(server: &Server) {
-    let spans = spans_of(6_000, 7);
+    let spans = synth::spans(6_000, 7);
     let p = pair(server, "parity", &spans);
     assert_eq!(p.clickhouse.count().unwrap(), spans.len() as u64);
 
@@ -422,7 +416,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
 }
 
 fn values_with_quotes_and_backslashes_are_data_not_sql(server: &Server) {
-    let mut spans = spans_of(50, 3);
+    let mut spans = synth::spans(50, 3);
     let evil = r"o'brien\'); DROP TABLE spans; --";
     spans[0].tags.insert("usr.id".into(), evil.into());
     spans[0].kind = "server".into();
@@ -450,7 +444,7 @@ fn retention_drops_the_oldest_spans(server: &Server) {
     )
     .unwrap();
     // 300 spans over the last 10 days: a third of them older than 7 days or so.
-    let mut spans = spans_of(300, 5);
+    let mut spans = synth::spans(300, 5);
     let step = 10 * 86_400 * 1_000_000_000 / i64::try_from(spans.len()).unwrap();
     for (i, s) in spans.iter_mut().enumerate() {
         s.start_ns = now_ns - step * (i64::try_from(i).unwrap() + 1);

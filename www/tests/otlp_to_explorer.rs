@@ -3,13 +3,14 @@
 //! browser's baggage goes through checkout and payments; the explorer then finds both entry
 //! spans by user, says where each identity came from, and stores the children without it.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::get;
 
 use serde_json::Value;
-use usertrail_explorer::server::{self, Options};
 
 struct Cleanup(Vec<std::path::PathBuf>);
 
@@ -21,42 +22,12 @@ impl Drop for Cleanup {
     }
 }
 
-async fn get(url: &str) -> Value {
-    let res = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    serde_json::from_slice(&res.bytes().await.unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn the_demo_exports_to_the_explorer_and_the_remap_tags_each_entry_span() {
     let base = std::env::temp_dir().join(format!("usertrail-otlp-e2e-{}", std::process::id()));
     let _cleanup = Cleanup(vec![base.clone()]);
-    let pkg = base.join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("index.js"), "export {};").unwrap();
-
-    // The explorer.
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let options = Options {
-        listen: "127.0.0.1:0".into(),
-        data_dir: base.join("explorer"),
-        ..Options::default()
-    };
-    tokio::spawn(server::run(
-        options,
-        move |addr| {
-            let _ = addr_tx.send(addr);
-        },
-        std::future::pending(),
-    ));
-    let explorer = format!("http://{}", addr_rx.await.unwrap());
+    let pkg = support::empty_pkg(&base);
+    let explorer = support::start_explorer(base.join("explorer")).await;
 
     // The demo, exporting to it.
     let mut demo = Command::new(env!("CARGO_BIN_EXE_usertrail-demo"))

@@ -4,14 +4,15 @@
 //! and exports to the explorer, which finds its entry span by user in the same trace as
 //! checkout's and payments'.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::get;
 
 use serde_json::Value;
-use usertrail_explorer::server::{self, Options};
 
 /// A child process, stopped on drop (stdin closed first, so it flushes its spans).
 struct Process(Child);
@@ -53,12 +54,6 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-async fn get(url: &str) -> Value {
-    let res = client().get(url).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    serde_json::from_slice(&res.bytes().await.unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn a_python_service_called_with_the_browsers_baggage_is_found_by_user_in_the_same_trace() {
     let www = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -70,25 +65,8 @@ async fn a_python_service_called_with_the_browsers_baggage_is_found_by_user_in_t
     );
     let base = std::env::temp_dir().join(format!("usertrail-python-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    let pkg = base.join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("index.js"), "export {};").unwrap();
-
-    // The explorer.
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let options = Options {
-        listen: "127.0.0.1:0".into(),
-        data_dir: base.join("explorer"),
-        ..Options::default()
-    };
-    tokio::spawn(server::run(
-        options,
-        move |addr| {
-            let _ = addr_tx.send(addr);
-        },
-        std::future::pending(),
-    ));
-    let explorer = format!("http://{}", addr_rx.await.unwrap());
+    let pkg = support::empty_pkg(&base);
+    let explorer = support::start_explorer(base.join("explorer")).await;
 
     // The Python service, exporting to it.
     let mut shipping = Process(

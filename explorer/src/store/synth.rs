@@ -351,3 +351,16 @@ pub const QUERIES: &[&str] = &[
     "trace(name:fraud.check @duration:>5s) OR trace(@items:>=5)",
     "kind:server trace(-@usr.id:* kind:server)",
 ];
+
+/// The end of the stores' test data: a fixed instant, so that time ranges in tests are exact.
+pub const TEST_END_NS: i64 = 1_800_000_000_000_000_000;
+
+/// At least `n` spans (whole traces) ending at [`TEST_END_NS`], the same for the same `seed`:
+/// what the stores' tests load.
+pub fn spans(n: usize, seed: u64) -> Vec<Span> {
+    let mut all = Vec::new();
+    generate(n, seed, TEST_END_NS, 500, |chunk| {
+        all.extend_from_slice(chunk)
+    });
+    all
+}

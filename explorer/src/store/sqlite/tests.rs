@@ -121,16 +121,8 @@ fn eval(e: &Expr, s: &Span, traces: &Traces<'_>) -> bool {
     }
 }
 
-fn spans_of(n: usize, seed: u64) -> Vec<Span> {
-    let mut all = Vec::new();
-    synth::generate(n, seed, END_NS, 500, |chunk| {
-        all.extend_from_slice(chunk);
-    });
-    all
-}
-
 /// The end of the synthetic data.
-const END_NS: i64 = 1_800_000_000_000_000_000;
+const END_NS: i64 = synth::TEST_END_NS;
 
 /// Every span, the last hour, a range in the middle of the day, and one open at the start.
 fn ranges() -> impl Iterator<Item = TimeRange> {
@@ -153,7 +145,7 @@ fn ranges() -> impl Iterator<Item = TimeRange> {
 #[test]
 fn every_query_finds_exactly_what_the_oracle_finds() {
     let tmp = TempStore::new("oracle");
-    let spans = spans_of(6_000, 7);
+    let spans = synth::spans(6_000, 7);
     let mut writer = Writer::open(&tmp.path()).unwrap();
     writer.insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
@@ -194,7 +186,7 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
 #[test]
 fn spans_round_trip_and_traces_come_back_in_order() {
     let tmp = TempStore::new("trace");
-    let spans = spans_of(200, 1);
+    let spans = synth::spans(200, 1);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     let trace_id = &spans
@@ -215,7 +207,7 @@ fn spans_round_trip_and_traces_come_back_in_order() {
 #[test]
 fn group_by_counts_errors_and_percentiles() {
     let tmp = TempStore::new("group");
-    let spans = spans_of(6_000, 3);
+    let spans = synth::spans(6_000, 3);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     let query = parse("service:payments").unwrap();
@@ -297,7 +289,7 @@ fn percentiles_use_the_nearest_rank() {
 #[test]
 fn impact_names_the_users_behind_errors_in_child_spans() {
     let tmp = TempStore::new("impact");
-    let spans = spans_of(6_000, 11);
+    let spans = synth::spans(6_000, 11);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     // `processor.authorize` is a child span: no identity of its own.
@@ -340,7 +332,7 @@ fn endpoints_list_the_failing_ones_first() {
     let tmp = TempStore::new("endpoints");
     Writer::open(&tmp.path())
         .unwrap()
-        .insert(&spans_of(3_000, 5))
+        .insert(&synth::spans(3_000, 5))
         .unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     let endpoints = store.endpoints(10_000, TimeRange::ALL).unwrap();
@@ -585,7 +577,7 @@ fn store_1m() {
 #[test]
 fn activity_lists_one_users_requests_in_time_order() {
     let tmp = TempStore::new("activity");
-    let spans = spans_of(20_000, 13);
+    let spans = synth::spans(20_000, 13);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     for range in ranges() {
@@ -654,7 +646,7 @@ fn keys(keys: &[&str]) -> Vec<String> {
 #[test]
 fn tag_analysis_puts_the_planted_faults_on_top() {
     let tmp = TempStore::new("analysis");
-    let spans = spans_of(60_000, 17);
+    let spans = synth::spans(60_000, 17);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
     let scope = Scope {
@@ -742,7 +734,7 @@ fn tag_analysis_puts_the_planted_faults_on_top() {
 #[test]
 fn error_groups_count_each_error_and_whom_it_hit() {
     let tmp = TempStore::new("errors");
-    let mut spans = spans_of(20_000, 19);
+    let mut spans = synth::spans(20_000, 19);
     // One typed error, on a child span of a signed-in trace.
     let entry = spans
         .iter()
@@ -850,7 +842,7 @@ fn error_groups_count_each_error_and_whom_it_hit() {
 fn a_query_over_its_budget_is_cancelled_with_a_clear_error() {
     let dir = TempStore::new("budget");
     let mut writer = Writer::open(&dir.path()).unwrap();
-    writer.insert(&spans_of(6_000, 7)).unwrap();
+    writer.insert(&synth::spans(6_000, 7)).unwrap();
     let slow = Store::open_with_budget(&dir.path(), Duration::ZERO).unwrap();
     let q = parse("").unwrap();
     let scope = Scope {
