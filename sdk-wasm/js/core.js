@@ -3,13 +3,8 @@
 // its headers; the SDK never fetches anything to start.
 //
 // The core takes numbers and bytes (see sdk-wasm/src/lib.rs): this file writes text into its
-// memory as UTF-8 and reads the header lines back.
+// memory as UTF-8 and reads the `baggage` value back.
 import { NIBBLES, glue, wasmText } from './usertrail_wasm.js';
-
-/** Bits of `headersFor`'s flags above the four propagator bits, as sdk-wasm/src/lib.rs reads them. */
-const SAMPLED = 1 << 4;
-const TRACE = 1 << 5;
-const BAGGAGE = 1 << 6;
 
 /** The core's function over JavaScript strings, for `api`, a started glue (usertrail_wasm.js). */
 function wrap(api) {
@@ -26,12 +21,18 @@ function wrap(api) {
   };
   let ids = [];
   let idsEnd = start;
+  let own; // the value without an app header, for `ids`
+  const read = (header) => {
+    const length = api.baggageFor(header);
+    return length ? decoder.decode(memory().subarray(api.output(), api.output() + length)) : undefined;
+  };
   return {
     /**
-     * The header lines (`name\nvalue\n…`) for one matched request, or `undefined`.
-     * `user` and `account` are `undefined` when not set.
+     * The `baggage` value for one request: the ids (`user` and `account` `undefined` when not
+     * set) merged into the app's own header `appBaggage` (`undefined` when it set none), or
+     * `undefined` when there is nothing to send.
      */
-    headersFor(propagators, sampled, trace, baggage, session, user, account, appBaggage) {
+    baggage(session, user, account, appBaggage) {
       if (session !== ids[0] || user !== ids[1] || account !== ids[2]) {
         // Written once per change, not per request; an id that does not fit is left out.
         ids = [session, user, account];
@@ -43,16 +44,12 @@ function wrap(api) {
         });
         api.identify(...lengths);
         idsEnd = at;
+        own = read(-1);
       }
-      let header = -1;
-      if (appBaggage !== undefined) {
-        header = write(appBaggage, idsEnd);
-        // Too long to pass in: the app's header stays as it is, without our members.
-        if (header < 0) baggage = false;
-      }
-      const flags = propagators | (sampled && SAMPLED) | (trace && TRACE) | (baggage && BAGGAGE);
-      const length = api.headersFor(flags, header);
-      return length ? decoder.decode(memory().subarray(api.output(), api.output() + length)) : undefined;
+      if (appBaggage === undefined) return own;
+      const header = write(appBaggage, idsEnd);
+      // Too long to pass in: the app's header stays as it is, without our members.
+      return header < 0 ? undefined : read(header);
     },
   };
 }

@@ -3,9 +3,8 @@
 // one warning and its default.
 import { urlTest } from './match.js';
 import { warn, warnOnce } from './report.js';
+import { PROPAGATORS } from './trace.js';
 
-/** Propagator names, numbered as the WebAssembly core's `PROPAGATOR_BITS`: bit i is PROPAGATORS[i]. */
-const PROPAGATORS = ['tracecontext', 'datadog', 'b3', 'b3multi'];
 /** Used when an entry does not name its own: Datadog's default, tracecontext and datadog. */
 const DEFAULT_PROPAGATORS = 0b11;
 

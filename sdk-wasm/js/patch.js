@@ -4,19 +4,13 @@
 // Fail-open: every step runs inside a `try`/`catch`, and on any failure the request goes out
 // exactly as the app made it (the original arguments), and the SDK warns once.
 import { internalError } from './report.js';
-import { absoluteUrl } from './url.js';
+import { absoluteUrl, alreadyAbsolute } from './url.js';
 
 /** A `fetch`-style headers argument read as a record: a plain object without an iterator. */
 function isRecord(value) {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value);
   return (proto === Object.prototype || proto === null) && typeof value[Symbol.iterator] !== 'function';
-}
-
-/** Calls `set(name, value)` for each pair of the tracer's `name\nvalue\n…` lines. */
-function eachHeader(lines, set) {
-  const parts = lines.split('\n');
-  for (let i = 0; i + 1 < parts.length; i += 2) set(parts[i], parts[i + 1]);
 }
 
 /**
@@ -27,7 +21,7 @@ function eachHeader(lines, set) {
  * of a few keys instead of a `Headers` object. Each header the tracer sets replaces the app's
  * header of that name in any letter case, as `Headers.set` does, so no name is ever sent twice.
  */
-function withHeaders(source, ask) {
+function withHeaders(source, tracer, plan) {
   if (source === undefined || isRecord(source)) {
     const out = {};
     const named = {}; // lower-case name -> the app's spelling
@@ -38,19 +32,19 @@ function withHeaders(source, ask) {
       }
     }
     const baggage = named.baggage;
-    const lines = ask(named.traceparent !== undefined, baggage === undefined ? undefined : String(out[baggage]));
-    if (!lines) return undefined;
-    eachHeader(lines, (name, value) => {
-      const spelled = named[name];
+    const added = tracer.headers(plan, named.traceparent !== undefined, baggage === undefined ? undefined : String(out[baggage]));
+    if (!added) return undefined;
+    for (let i = 0; i < added.length; i += 2) {
+      const spelled = named[added[i]];
       if (spelled !== undefined) delete out[spelled];
-      out[name] = value;
-    });
+      out[added[i]] = added[i + 1];
+    }
     return out;
   }
   const headers = new Headers(source);
-  const lines = ask(headers.has('traceparent'), headers.get('baggage') ?? undefined);
-  if (!lines) return undefined;
-  eachHeader(lines, (name, value) => headers.set(name, value));
+  const added = tracer.headers(plan, headers.has('traceparent'), headers.get('baggage') ?? undefined);
+  if (!added) return undefined;
+  for (let i = 0; i < added.length; i += 2) headers.set(added[i], added[i + 1]);
   return headers;
 }
 
@@ -78,7 +72,7 @@ function patchFetch(global, tracer, absoluteUrl) {
       if (plan) {
         // `init.headers` replaces a Request's own headers, as the Fetch standard says.
         const source = init != null && init.headers !== undefined ? init.headers : isRequest ? input.headers : undefined;
-        const headers = withHeaders(source, (hasTraceparent, baggage) => tracer.headers(plan, hasTraceparent, baggage));
+        const headers = withHeaders(source, tracer, plan);
         // The Request's body is not read: fetch(request, init) takes it over as it is.
         if (headers) args = [input, withInit(init, headers)];
       }
@@ -129,12 +123,10 @@ function patchXhr(global, tracer, absoluteUrl) {
       const added = [];
       try {
         const plan = tracer.plan('XMLHttpRequest', request.url);
-        const lines = plan && tracer.headers(plan, request.hasTraceparent, baggage);
-        if (lines) {
-          eachHeader(lines, (name, value) => {
-            if (name === 'baggage') baggage = value;
-            else added.push(name, value);
-          });
+        const headers = plan && tracer.headers(plan, request.hasTraceparent, baggage);
+        for (let i = 0; headers && i < headers.length; i += 2) {
+          if (headers[i] === 'baggage') baggage = headers[i + 1];
+          else added.push(headers[i], headers[i + 1]);
         }
       } catch (error) {
         internalError(error);
@@ -174,7 +166,8 @@ function trackActivity(global, tracer) {
 export function install(global, tracer) {
   // Resolved as fetch and XHR resolve it: against the document's base URL (`<base href>`), or
   // the worker's location.
-  const resolve = (url) => absoluteUrl(url, global.document?.baseURI ?? global.location?.href);
+  // The base is read only for a URL that needs it: `baseURI` is a DOM call.
+  const resolve = (url) => alreadyAbsolute(url) ?? absoluteUrl(url, global.document?.baseURI ?? global.location?.href);
   patchFetch(global, tracer, resolve);
   patchXhr(global, tracer, resolve);
   trackActivity(global, tracer);

@@ -1,9 +1,10 @@
 // What one request gets: the `allowedTracingUrls` entry it matches, the session's sampling
-// decision, and the header lines from the WebAssembly core. patch.js asks, in two steps, so that
-// a request to a URL no entry matches costs a match and nothing more: `plan` before the app's
-// headers are read, `headers` after.
+// decision, the trace headers (trace.js) and the `baggage` value from the WebAssembly core.
+// patch.js asks, in two steps, so that a request to a URL no entry matches costs a match and
+// nothing more: `plan` before the app's headers are read, `headers` after.
 import { debugLine } from './report.js';
 import { isSampled } from './session.js';
+import { traceHeaders } from './trace.js';
 
 /**
  * The tracer of one SDK state `sdk` (`{ config, session, user, account, core, off }`, see index.js).
@@ -28,26 +29,21 @@ export function tracer(sdk) {
       return { kind, url, entry, sessionId, sampled };
     },
 
-    /** The header lines (`name\nvalue\n…`) for a planned request, or `undefined` for none. */
+    /** The headers for a planned request as `[name, value, …]`, or `undefined` for none. */
     headers(plan, appHasTraceparent, appBaggage) {
-      const { config, core } = sdk;
+      const { config } = sdk;
       const kept = appHasTraceparent ? "the app's own traceparent kept, " : '';
       if (appHasTraceparent && !config.baggage) return say(plan.kind, plan.url, `${kept}nothing added`);
-      const lines = core.headersFor(
-        plan.entry.propagators,
-        plan.sampled,
-        !appHasTraceparent,
-        config.baggage,
-        plan.sessionId,
-        sdk.user.id,
-        sdk.account.id,
-        appBaggage,
-      );
+      const headers = appHasTraceparent ? [] : traceHeaders(plan.entry.propagators, plan.sampled);
+      if (config.baggage) {
+        const baggage = sdk.core.baggage(plan.sessionId, sdk.user.id, sdk.account.id, appBaggage);
+        if (baggage !== undefined) headers.push('baggage', baggage);
+      }
       if (config.debug) {
-        const names = lines ? lines.split('\n').filter((_, i) => i % 2 === 0).join(', ') : 'nothing';
+        const names = headers.filter((_, i) => i % 2 === 0).join(', ') || 'nothing';
         say(plan.kind, plan.url, `${kept}added ${names}${plan.sampled ? '' : ' (not sampled)'}`);
       }
-      return lines;
+      return headers.length ? headers : undefined;
     },
 
     /** User activity (a click, a key, a scroll) keeps the session alive. */

@@ -13,8 +13,23 @@ const PLAIN_PATH = /^\/(?!\/)[\w\-.~!$&()*+,;=:@%/?#]*$/;
 /** Whether `path` (from its first `/` on) has nothing the parser would rewrite: no dot segment. */
 const plainPath = (path) => !path.includes('/.') && !(path.includes('%2') && /%2e/i.test(path));
 
-/** `url` itself when the parser would give it back unchanged, else `undefined`. */
+let lastUrl;
+let lastPlain;
+
+/**
+ * `url` itself when the parser would give it back unchanged, else `undefined`. The answer for the
+ * last URL is kept: an app calls the same few URLs again and again, and the checks cost more
+ * than comparing two strings.
+ */
 export function alreadyAbsolute(url) {
+  if (url !== lastUrl) {
+    lastPlain = plainAbsolute(url);
+    lastUrl = url;
+  }
+  return lastPlain;
+}
+
+function plainAbsolute(url) {
   const m = PLAIN.exec(url);
   if (!m || !plainPath(m[4])) return undefined;
   const [, scheme, host, port] = m;

@@ -1,12 +1,15 @@
-//! The usertrail browser SDK's WebAssembly core: the header values of one request.
+//! The usertrail browser SDK's WebAssembly core: the `baggage` header of a request.
 //!
 //! The npm package `usertrail` wraps this crate. Its JavaScript (`sdk-wasm/js/`) holds what
 //! lives among JavaScript values and browser APIs: the options, the user and account objects,
-//! the `allowedTracingUrls` matchers, the session and its sampling decision, and the `fetch` /
-//! `XMLHttpRequest` patches. For a request that an entry matched it asks for the headers
-//! ([`headers_for`]), and every header value comes from `usertrail-propagator`, the crate the
-//! servers read them with: each wire format is written once, in Rust, for the browser and the
-//! servers alike.
+//! the `allowedTracingUrls` matchers, the session and its sampling decision, the `fetch` /
+//! `XMLHttpRequest` patches, and the trace headers of a new trace (`js/trace.js`: random ids in
+//! hex and decimal around fixed text, cheaper made there than brought out of WebAssembly as
+//! text on every request). The `baggage` value, the identity merged into whatever header the app
+//! set under the W3C rules, comes from `usertrail-propagator`, the crate the servers read it
+//! with ([`baggage_for`]): that format is written once, in Rust, for the browser and the
+//! servers alike. JavaScript asks again only when the identity changes or the app sets its own
+//! `baggage`.
 //!
 //! Why the split: a JavaScript value crossing into WebAssembly costs glue on both sides, and the
 //! JavaScript that reads an options object, calls a `RegExp` or keeps a `localStorage` entry is
@@ -16,24 +19,19 @@
 //! # The JavaScript interface
 //!
 //! Numbers and bytes only, no JavaScript values: wasm-bindgen's glue for strings and `JsValue`s
-//! costs more than a kilobyte of gzip, in JavaScript and in WebAssembly, which is as much as the
-//! header formats themselves. Text goes in as UTF-8 that `js/core.js` writes into the buffer
-//! [`input`] points to, back to back, the call saying each part's length; the header lines come
-//! out as ASCII in the buffer [`output`] points to. The Rust function [`headers_for`] takes and
-//! returns Rust strings, for Rust callers and tests.
+//! costs more than a kilobyte of gzip, in JavaScript and in WebAssembly. Text goes in as UTF-8
+//! that `js/core.js` writes into the buffer [`input`] points to, back to back, the call saying
+//! each part's length; the value comes out as ASCII in the buffer [`output`] points to. The Rust
+//! function [`baggage_for`] takes and returns Rust strings, for Rust callers and tests.
 //!
 //! Every export is guarded on the JavaScript side: a failure here (a trap included) leaves the
 //! request untouched, and the app never sees an exception.
 
-mod headers;
-mod random;
+mod baggage;
 
 use core::cell::{Cell, RefCell};
 
-use usertrail_propagator::PropagatorType;
 use wasm_bindgen::prelude::*;
-
-pub use crate::headers::Request;
 
 // lol_alloc's free list instead of Rust's default dlmalloc: about 2 KB gzip less to download.
 // It frees and coalesces what is freed, so memory stays bounded on a page that runs for hours
@@ -69,37 +67,25 @@ thread_local! {
     static INPUT: RefCell<[u8; INPUT_BYTES]> = const { RefCell::new([0; INPUT_BYTES]) };
     /// The lengths of the three ids at the start of [`INPUT`], set by [`identify_js`].
     static IDS: Cell<[usize; 3]> = const { Cell::new([0; 3]) };
-    /// The header lines of the last [`headers_js`] call, for `js/core.js` to read. Reused, so a
-    /// request allocates no buffer for them once the first one has grown it.
+    /// The value of the last [`baggage_js`] call, for `js/core.js` to read.
     static OUTPUT: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// The propagator types of an `allowedTracingUrls` entry, one bit each: bit `i` is
-/// `PROPAGATOR_BITS[i]`, the numbering `js/options.js` uses.
-pub const PROPAGATOR_BITS: [PropagatorType; 4] = [
-    PropagatorType::TraceContext,
-    PropagatorType::Datadog,
-    PropagatorType::B3,
-    PropagatorType::B3Multi,
-];
-
-/// The headers for one request that an `allowedTracingUrls` entry matched, as
-/// `name\nvalue\n…` pairs, or `None` when there is nothing to add.
+/// The `baggage` value for a request: `identity` merged into the app's own header
+/// (`app_baggage`, `None` when it set none), or `None` when there is nothing to send.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// use usertrail_wasm::{Identity, Request};
+/// use usertrail_wasm::Identity;
 ///
-/// let request = Request { propagators: 0b11, sampled: true, trace: true, baggage: true, app_baggage: None };
-/// let who = Identity { session_id: "5afb433c-40c3-4974-a7c2-8d5933cc67f6", user_id: Some("user_123"), account_id: None };
-/// let lines = usertrail_wasm::headers_for(&request, &who).unwrap();
-/// assert!(lines.starts_with("traceparent\n00-"));
+/// let who = Identity { session_id: "5afb433c-40c3-4974-a7c2-8d5933cc67f6", user_id: Some("user 123"), account_id: None };
+/// let value = usertrail_wasm::baggage_for(&who, Some("theme=dark")).unwrap();
+/// assert_eq!(value, "theme=dark,session.id=5afb433c-40c3-4974-a7c2-8d5933cc67f6,user.id=user%20123");
 /// ```
-pub fn headers_for(request: &Request<'_>, identity: &Identity<'_>) -> Option<String> {
-    let mut lines = String::new();
-    headers::write(request, identity, &mut lines);
-    (!lines.is_empty()).then_some(lines)
+pub fn baggage_for(identity: &Identity<'_>, app_baggage: Option<&str>) -> Option<String> {
+    let value = baggage::value(identity, app_baggage.unwrap_or(""));
+    (!value.is_empty()).then_some(value)
 }
 
 /// The address of the input buffer ([`INPUT_BYTES`] long), where the JavaScript side writes the
@@ -117,7 +103,7 @@ pub fn input_bytes() -> usize {
     INPUT_BYTES
 }
 
-/// The address of the header lines the last [`headers_js`] call wrote.
+/// The address of the value the last [`baggage_js`] call wrote.
 #[doc(hidden)]
 #[wasm_bindgen]
 pub fn output() -> usize {
@@ -132,22 +118,12 @@ pub fn identify_js(session: usize, user: usize, account: usize) {
     IDS.set([session, user, account]);
 }
 
-/// Bits of `flags` in [`headers_js`], above the four propagator bits ([`PROPAGATOR_BITS`]), as
-/// `js/core.js` sets them: [`Request::sampled`], [`Request::trace`], [`Request::baggage`].
-const SAMPLED: u32 = 1 << 4;
-const TRACE: u32 = 1 << 5;
-const BAGGAGE: u32 = 1 << 6;
-
-/// [`headers_for`] for `js/core.js`: `flags` are the propagator bits and the bits above;
-/// `app_baggage` is the length of the app's `baggage` header, right after the ids in the input,
-/// or -1 when it set none. Returns the length of the header lines at [`output`], 0 when there is
-/// nothing to add.
-///
-/// Two numbers, not a parameter each: every argument costs a conversion in the JavaScript to
-/// WebAssembly call, and this call is made for every traced request.
+/// [`baggage_for`] for `js/core.js`: `app_baggage` is the length of the app's `baggage`
+/// header, right after the ids in the input, or -1 when it set none. Returns the length of the
+/// value at [`output`], 0 when there is nothing to send.
 #[doc(hidden)]
-#[wasm_bindgen(js_name = headersFor)]
-pub fn headers_js(flags: u32, app_baggage: i32) -> usize {
+#[wasm_bindgen(js_name = baggageFor)]
+pub fn baggage_js(app_baggage: i32) -> usize {
     OUTPUT.with(|output| {
         let Ok(mut output) = output.try_borrow_mut() else {
             return 0;
@@ -177,14 +153,8 @@ pub fn headers_js(flags: u32, app_baggage: i32) -> usize {
                 user_id: part(session, user).filter(|id| !id.is_empty()),
                 account_id: part(session + user, account).filter(|id| !id.is_empty()),
             };
-            let request = Request {
-                propagators: flags & 0b1111,
-                sampled: flags & SAMPLED != 0,
-                trace: flags & TRACE != 0,
-                baggage: flags & BAGGAGE != 0,
-                app_baggage: (app_baggage >= 0).then(|| part(ids_end, header_len).unwrap_or("")),
-            };
-            headers::write(&request, &identity, &mut output);
+            let app = part(ids_end, header_len).unwrap_or("");
+            *output = baggage::value(&identity, app);
         });
         output.len()
     })

@@ -90,7 +90,7 @@ export async function usertrailParts() {
 }
 
 const WHAT = {
-  'the WebAssembly module': 'sdk-wasm/src + the propagator: ids, header formats, baggage (two letters a byte)',
+  'the WebAssembly module': 'sdk-wasm/src + the propagator: the baggage header (two letters a byte)',
   'usertrail_wasm.js': "wasm-bindgen's glue",
   'options.js': 'init options, Datadog names and warnings',
   'patch.js': 'fetch and XMLHttpRequest interception',
@@ -98,6 +98,7 @@ const WHAT = {
   'core.js': 'starting the module, text in and out',
   'index.js': 'the exports, fail-open guard',
   'context.js': 'user and account objects',
+  'trace.js': 'trace headers of a new trace: random ids, each format',
   'tracer.js': 'per-request decision, debug log',
   'match.js': 'allowedTracingUrls matchers',
   'url.js': 'request URLs made absolute (a shortcut past new URL)',
