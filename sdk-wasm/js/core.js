@@ -35,9 +35,8 @@ function wrap(api) {
     baggage(session, user, account, appBaggage) {
       if (session !== ids[0] || user !== ids[1] || account !== ids[2]) {
         // Written once per change, not per request; an id that does not fit is left out.
-        ids = [session, user, account];
         let at = start;
-        const lengths = ids.map((id) => {
+        const lengths = [session, user, account].map((id) => {
           const length = id === undefined ? 0 : Math.max(write(id, at), 0);
           at += length;
           return length;
@@ -45,6 +44,9 @@ function wrap(api) {
         api.identify(...lengths);
         idsEnd = at;
         own = read(-1);
+        // Last: after a failure above, the next request writes them again, never sending the
+        // value of the ids before.
+        ids = [session, user, account];
       }
       if (appBaggage === undefined) return own;
       const header = write(appBaggage, idsEnd);
