@@ -165,8 +165,7 @@ function trackActivity(global, tracer) {
  */
 export function install(global, tracer) {
   // Resolved as fetch and XHR resolve it: against the document's base URL (`<base href>`), or
-  // the worker's location.
-  // The base is read only for a URL that needs it: `baseURI` is a DOM call.
+  // the worker's location, read only for a URL that needs it (`baseURI` is a DOM call).
   const resolve = (url) => alreadyAbsolute(url) ?? absoluteUrl(url, global.document?.baseURI ?? global.location?.href);
   patchFetch(global, tracer, resolve);
   patchXhr(global, tracer, resolve);
