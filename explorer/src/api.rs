@@ -212,8 +212,18 @@ impl Params {
     }
 }
 
-/// `90s`, `15m`, `1h`, `7d` as a duration (at most a year).
-fn parse_length(text: &str) -> Option<Duration> {
+/// `90s`, `15m`, `1h`, `7d` as a duration (at most a year): time ranges and monitor windows.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use usertrail_explorer::api::parse_length;
+///
+/// assert_eq!(parse_length("5m"), Some(Duration::from_secs(300)));
+/// assert_eq!(parse_length("5 minutes"), None);
+/// ```
+pub fn parse_length(text: &str) -> Option<Duration> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (n, unit) = text.split_at(split);
     let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
