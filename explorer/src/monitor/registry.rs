@@ -86,8 +86,9 @@ pub struct Monitor {
     pub evaluated_ms: Option<i64>,
     /// Why the last evaluation failed (the store's error).
     pub error: Option<String>,
-    /// The state of each group (one when not grouped).
-    pub groups: Vec<GroupState>,
+    /// The state of each group (one when not grouped). (Not `groups`: the spec's named
+    /// groups are beside it in the JSON.)
+    pub states: Vec<GroupState>,
     /// The latest transitions, oldest first.
     pub history: VecDeque<Transition>,
     /// The latest failed deliveries, oldest first.
@@ -98,12 +99,12 @@ impl Monitor {
     /// The worst state of its groups (ALERT, then NO DATA, then OK); `None` before the first
     /// evaluation.
     pub fn state(&self) -> Option<State> {
-        let has = |s| self.groups.iter().any(|g| g.state == s);
+        let has = |s| self.states.iter().any(|g| g.state == s);
         if self.evaluated_ms.is_none() {
             None
         } else if has(State::Alert) {
             Some(State::Alert)
-        } else if has(State::NoData) || self.groups.is_empty() {
+        } else if has(State::NoData) || self.states.is_empty() {
             Some(State::NoData)
         } else {
             Some(State::Ok)
@@ -120,7 +121,7 @@ impl Monitor {
             map.insert(
                 "alerting".into(),
                 json!(
-                    self.groups
+                    self.states
                         .iter()
                         .filter(|g| g.state == State::Alert)
                         .count()
@@ -306,7 +307,7 @@ impl Monitors {
                 created_ms: now_ms(),
                 evaluated_ms: None,
                 error: None,
-                groups: Vec::new(),
+                states: Vec::new(),
                 history: VecDeque::new(),
                 failures: VecDeque::new(),
             };
@@ -453,7 +454,7 @@ fn apply(m: &mut Monitor, readings: Vec<Reading>, at_ms: i64) -> Vec<Delivery> {
     for r in readings.into_iter().take(MAX_GROUPS) {
         let state = r.state(&m.spec);
         seen.insert(r.group.clone());
-        let before = m.groups.iter().find(|g| g.group == r.group);
+        let before = m.states.iter().find(|g| g.group == r.group);
         next.push(transition(
             m,
             before.cloned(),
@@ -466,7 +467,7 @@ fn apply(m: &mut Monitor, readings: Vec<Reading>, at_ms: i64) -> Vec<Delivery> {
     }
     // A group gone from the window has no data now; one already without data is forgotten.
     let gone: Vec<GroupState> = m
-        .groups
+        .states
         .iter()
         .filter(|g| !seen.contains(&g.group) && g.state != State::NoData)
         .cloned()
@@ -487,7 +488,7 @@ fn apply(m: &mut Monitor, readings: Vec<Reading>, at_ms: i64) -> Vec<Delivery> {
         ));
     }
     next.sort_by(|a, b| a.group.cmp(&b.group));
-    m.groups = next;
+    m.states = next;
     out
 }
 
