@@ -191,7 +191,11 @@ fn monitors_read_the_same_values(server: &Server) {
         }))
         .unwrap();
         let checked = spec.validate().unwrap();
-        for now in [END_NS, END_NS - 12 * 3_600_000_000_000, END_NS + 86_400_000_000_000] {
+        for now in [
+            END_NS,
+            END_NS - 12 * 3_600_000_000_000,
+            END_NS + 86_400_000_000_000,
+        ] {
             let sort = |mut r: Vec<eval::Reading>| {
                 r.sort_by(|a, b| a.group.cmp(&b.group));
                 r

@@ -156,7 +156,10 @@ async fn monitors_are_created_listed_muted_deleted_and_bad_ones_refused() {
     for (patch, field) in [
         (json!({ "window": "forever" }), "window"),
         (json!({ "webhook": "file:///etc/passwd" }), "webhook"),
-        (json!({ "metric": "users", "group_by": "service" }), "group_by"),
+        (
+            json!({ "metric": "users", "group_by": "service" }),
+            "group_by",
+        ),
         (json!({ "name": "" }), "name"),
     ] {
         let mut spec = premium("http://127.0.0.1:9/x");
@@ -164,12 +167,21 @@ async fn monitors_are_created_listed_muted_deleted_and_bad_ones_refused() {
             spec[k] = v.clone();
         }
         let (status, e) = call("POST", &api, Some(spec)).await;
-        assert_eq!((status, e["error"]["field"].as_str()), (400, Some(field)), "{e}");
+        assert_eq!(
+            (status, e["error"]["field"].as_str()),
+            (400, Some(field)),
+            "{e}"
+        );
     }
     for body in [json!([1, 2]), json!({ "name": "x" }), json!("nope")] {
         let (status, e) = call("POST", &api, Some(body)).await;
         assert_eq!(status, 400);
-        assert!(e["error"]["message"].as_str().unwrap().contains("JSON object"));
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("JSON object")
+        );
     }
     let (status, _) = call("PATCH", &format!("{api}/{id}"), Some(json!({ "muted": 1 }))).await;
     assert_eq!(status, 400);

@@ -8,7 +8,7 @@
 //! * [`eval`]: a monitor's values over its window, from the [`SpanStore`](crate::store::SpanStore);
 //! * [`registry`]: the monitors, their states and history, kept in a JSON file;
 //! * [`webhook`]: notifications off the evaluation path, retried with back-off;
-//! * [`routes`]: `/api/monitors`.
+//! * [`routes`]: the `/api/monitors` routes.
 
 pub mod eval;
 pub mod registry;

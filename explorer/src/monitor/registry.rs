@@ -413,10 +413,7 @@ impl Monitors {
                     monitor_id: d.monitor_id,
                     summary: d.summary,
                     attempt: 0,
-                    error: format!(
-                        "not sent: {} notifications already wait",
-                        webhook::QUEUE
-                    ),
+                    error: format!("not sent: {} notifications already wait", webhook::QUEUE),
                     gave_up: true,
                 });
             }
@@ -432,8 +429,8 @@ impl Monitors {
             ticks.tick().await;
             let (monitors, store) = (self.clone(), Arc::clone(&store));
             let now_ns = now_ms().saturating_mul(1_000_000);
-            let _ = tokio::task::spawn_blocking(move || monitors.evaluate_all(&*store, now_ns))
-                .await;
+            let _ =
+                tokio::task::spawn_blocking(move || monitors.evaluate_all(&*store, now_ns)).await;
         }
     }
 }
@@ -562,7 +559,11 @@ fn notification(
     let mut q = spec.query.trim().to_string();
     if let (Some(k), Some(g)) = (key, group) {
         let term = group_term(k, g).to_string();
-        q = if q.is_empty() { term } else { format!("{q} {term}") };
+        q = if q.is_empty() {
+            term
+        } else {
+            format!("{q} {term}")
+        };
     }
     let link = format!(
         "/explorer?q={}&range={}",

@@ -26,10 +26,7 @@ use super::{Invalid, Spec};
 pub fn router(monitors: Monitors) -> Router {
     Router::new()
         .route("/api/monitors", get(list).post(create))
-        .route(
-            "/api/monitors/{id}",
-            get(read).patch(update).delete(remove),
-        )
+        .route("/api/monitors/{id}", get(read).patch(update).delete(remove))
         .with_state(monitors)
 }
 
@@ -59,7 +56,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 async fn list(State(m): State<Monitors>) -> Response {
-    let monitors: Vec<Value> = m.list().iter().map(super::registry::Monitor::summary).collect();
+    let monitors: Vec<Value> = m
+        .list()
+        .iter()
+        .map(super::registry::Monitor::summary)
+        .collect();
     axum::Json(json!({ "monitors": monitors })).into_response()
 }
 
@@ -77,7 +78,10 @@ async fn create(State(m): State<Monitors>, body: Bytes) -> Response {
     match blocking(move || m.create(spec)).await {
         Some(Ok(monitor)) => (StatusCode::CREATED, axum::Json(monitor.detail())).into_response(),
         Some(Err(e)) => invalid(&e, Some(&query)),
-        None => error(StatusCode::INTERNAL_SERVER_ERROR, json!({ "message": "failed" })),
+        None => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "message": "failed" }),
+        ),
     }
 }
 
@@ -107,7 +111,10 @@ async fn update(State(m): State<Monitors>, UrlPath(id): UrlPath<String>, body: B
     let Ok(n) = id.parse::<u64>() else {
         return not_found(&id);
     };
-    match blocking(move || m.set_muted(n, patch.muted)).await.flatten() {
+    match blocking(move || m.set_muted(n, patch.muted))
+        .await
+        .flatten()
+    {
         Some(monitor) => axum::Json(monitor.detail()).into_response(),
         None => not_found(&id),
     }

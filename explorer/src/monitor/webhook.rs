@@ -134,7 +134,8 @@ fn deliver_loop(rx: &Receiver<Delivery>, retry: Retry, report: &dyn Fn(Failure))
             .map(|p| p.due.saturating_duration_since(now))
             .min()
             .unwrap_or(Duration::from_secs(3600));
-        if open {
+        // Retries wait here, new notifications in the channel: at most QUEUE of each.
+        if open && pending.len() < QUEUE {
             match rx.recv_timeout(wait) {
                 Ok(d) => pending.push(Pending {
                     due: Instant::now(),
