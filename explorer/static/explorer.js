@@ -613,10 +613,18 @@ async function send(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : {};
-  if (!res.ok) throw Object.assign(new Error(data.error?.message ?? res.statusText), { body: data.error });
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    // Not the API's answer (a server without the monitors' routes).
+  }
+  if (!res.ok) throw Object.assign(new Error(data.error?.message ?? res.statusText), { body: data.error, status: res.status });
   return data;
 }
+
+// Served by the demo's own server, the page has no monitors (they are usertrail-explorer's).
+let monitorsServed = true;
 
 const STATE_CLASS = { ALERT: 'alert', OK: 'ok', 'NO DATA': 'nodata' };
 const stateBadge = (s) =>
@@ -639,10 +647,17 @@ function showView(view) {
 for (const b of document.querySelectorAll('nav.views button')) b.addEventListener('click', () => showView(b.dataset.view));
 
 async function loadMonitors() {
+  if (!monitorsServed) return;
   let d;
   try {
     d = await send('GET', '/api/monitors');
   } catch (e) {
+    if (e.status === 404) {
+      monitorsServed = false;
+      $('view-monitors').hidden = true;
+      if (state.view === 'monitors') showView('explore');
+      return;
+    }
     $('monitors').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
     return;
   }
@@ -810,6 +825,10 @@ const localInput = (ms) => {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
 };
 function showRange() {
+  // A monitor's link brings its window (`10s`, `30m`): shown as a range of its own.
+  if (![...$('range').options].some((o) => o.value === state.range)) {
+    $('range').add(new Option(`Past ${state.range}`, state.range), $('range').options[$('range').options.length - 1]);
+  }
   $('range').value = state.range;
   $('custom-range').hidden = state.range !== 'custom';
   $('from').value = localInput(state.from);
@@ -862,6 +881,8 @@ fetch('/config.json')
 
 window.explorer = { search, openTrace, openActivity, state, refresh, loadMonitors };
 showView(state.view);
+// The header's ALERT count, in every view.
+if (state.view !== 'monitors') loadMonitors();
 await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null, openActivityFromState()]);
 window.explorer.ready = true;
 setInterval(loadStatus, 5000);

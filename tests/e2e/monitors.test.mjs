@@ -261,5 +261,13 @@ test('a monitor created on the page alerts on the planted fault, then recovers, 
   await page2.waitForFunction(() => document.body.dataset.monitors === '1');
   const gone = await fetch(`${explorer.url}/api/monitors/${flakyId}`);
   assert.equal(gone.status, 404);
+
+  // A group's link opens its spans in the explorer, over the monitor's window.
+  await page2.locator('#monitor-groups a', { hasText: 'its spans' }).click();
+  await page2.waitForFunction(() => window.explorer?.ready === true && document.body.dataset.shown !== undefined);
+  assert.equal(await page2.locator('#explore-view').isVisible(), true);
+  assert.equal(await page2.locator('#q').inputValue(), '@account.id:premium_*');
+  assert.equal(await page2.locator('#range').inputValue(), '10s');
+  assert.match(await page2.locator('#range option:checked').textContent(), /Past 10s/);
   assert.deepEqual(page2.pageErrors, []);
 });
