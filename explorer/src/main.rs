@@ -292,5 +292,11 @@ mod tests {
         let o = parse_args(["--store=clickhouse://ch:8123/spans".to_string()]).unwrap();
         assert_eq!(o.store.as_deref(), Some("clickhouse://ch:8123/spans"));
         assert!(parse_args(["--store=mysql://x".to_string()]).is_err());
+        let o = parse_args(["--monitor-interval=5s", "--webhook-backoff", "2s"].map(String::from))
+            .unwrap();
+        assert_eq!(o.monitor_interval, Duration::from_secs(5));
+        assert_eq!(o.webhook_retry.first_delay, Duration::from_secs(2));
+        assert!(parse_args(["--monitor-interval=0".to_string()]).is_err());
+        assert!(parse_args(["--webhook-backoff=soon".to_string()]).is_err());
     }
 }

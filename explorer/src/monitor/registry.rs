@@ -640,6 +640,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_file_round_trips_and_a_foreign_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("usertrail-registry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let monitors = Monitors::open(&dir, Retry::default()).unwrap();
+        let spec: Spec = serde_json::from_value(json!({
+            "name": "n", "metric": "count", "threshold": 1, "window": "1m",
+            "webhook": "http://127.0.0.1:9/", "group_by": "account.id", "groups": ["a", "b"],
+        }))
+        .unwrap();
+        let id = monitors.create(spec.clone()).unwrap().id;
+        monitors.set_muted(id, true).unwrap();
+        let again = Monitors::open(&dir, Retry::default()).unwrap();
+        let m = again.get(id).unwrap();
+        assert_eq!((m.spec, m.muted), (spec, true));
+        assert!(!dir.join("monitors.json.tmp").exists());
+        // Ids are not reused after a delete.
+        assert!(again.delete(id));
+        let next = again.create(m_spec()).unwrap().id;
+        assert!(next > id);
+        std::fs::write(dir.join(FILE), "{\"spans\": []").unwrap();
+        let err = Monitors::open(&dir, Retry::default()).unwrap_err();
+        assert!(err.to_string().contains("not a monitors file"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn m_spec() -> Spec {
+        serde_json::from_value(json!({
+            "name": "m", "metric": "p95", "threshold": 1, "window": "1m",
+            "webhook": "http://127.0.0.1:9/",
+        }))
+        .unwrap()
+    }
+
+    #[test]
     fn timestamps_are_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_764_769_637_123), "2025-12-03T13:47:17.123Z");
