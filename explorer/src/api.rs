@@ -11,10 +11,16 @@
 //! | `GET /api/analysis?q=status:error&baseline=&keys=account.id,usr.id` | tag analysis: `{ selection_total, baseline_total, top, keys: [{ key, values }] }`, each value with `selection_share` beside `baseline_share` |
 //! | `GET /api/errors?q=service:payments&entry=0` | error groups: `{ errors, group_count, groups: [{ service, resource, error, typed, entry, message, count, first_seen_ns, last_seen_ns, traces, users, accounts }] }`, the most users hit first |
 //! | `GET /api/activity?key=usr.id&value=user_123&limit=200` | `{ key, value, requests, errors, spans (oldest first), session_count, sessions, failing_endpoints, users }` |
+//! | `GET /api/monitors` | `{ monitors: [{ id, name, query, metric, comparator, threshold, window, group_by, groups, webhook, muted, state, states, alerting, evaluated_ms, error, failure_count, transition_count }] }` ([`crate::monitor::routes`]) |
+//! | `POST /api/monitors` | creates one from `{ name, query, metric, comparator, threshold, window, group_by, groups, entry, webhook, notify_no_data }`: 201 with it, or a 400 with `{ "error": { "message", "field", "position" } }` |
+//! | `GET /api/monitors/{id}` | the monitor with its `states` per group, `history` (transitions) and `failures` (deliveries) |
+//! | `PATCH /api/monitors/{id}` | `{ "muted": true }` mutes it (still evaluated, no notification), `false` unmutes |
+//! | `DELETE /api/monitors/{id}` | 204 |
 //!
 //! Every data route takes a time range: `range=15m` (`1h`, `24h`, `7d`: that long before
 //! now), or `from=…&to=…` in milliseconds since the Unix epoch (either may be left out);
-//! without one it reads every stored span. `entry=1` (the default) keeps service entry spans only; a query that does not parse gets
+//! without one it reads every stored span (the monitors' routes take none: each monitor has its
+//! window). `entry=1` (the default) keeps service entry spans only; a query that does not parse gets
 //! a 400 with `{ "error": { "message", "position" } }`.
 
 use std::sync::Arc;
@@ -212,8 +218,18 @@ impl Params {
     }
 }
 
-/// `90s`, `15m`, `1h`, `7d` as a duration (at most a year).
-fn parse_length(text: &str) -> Option<Duration> {
+/// `90s`, `15m`, `1h`, `7d` as a duration (at most a year): time ranges and monitor windows.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use usertrail_explorer::api::parse_length;
+///
+/// assert_eq!(parse_length("5m"), Some(Duration::from_secs(300)));
+/// assert_eq!(parse_length("5 minutes"), None);
+/// ```
+pub fn parse_length(text: &str) -> Option<Duration> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (n, unit) = text.split_at(split);
     let n: u64 = n.parse().ok().filter(|n| *n > 0)?;

@@ -6,10 +6,13 @@
 //! * [`store`]: the [`SpanStore`](store::SpanStore) seam the API reads through, and the
 //!   embedded SQLite store behind it (which compiles queries to SQL with bound parameters).
 //! * [`api`]: the explorer page and its JSON API.
+//! * [`monitor`]: monitors and alerts: saved queries evaluated on a schedule, notifying a
+//!   webhook when their state changes.
 
 pub mod api;
 pub mod auth;
 pub mod ingest;
+pub mod monitor;
 pub mod otlp;
 pub mod query;
 pub mod remap;

@@ -40,6 +40,9 @@ OPTIONS:
   --synthetic N          first write N synthetic spans shaped like the demo shop's (its
                          planted faults included) over the last 24 hours: to try the
                          explorer without services
+  --monitor-interval AGE how often monitors are evaluated (default 60s): s, m, h
+  --webhook-backoff AGE  the wait before a failed notification's first retry, doubled
+                         for each next one, 5 attempts in all (default 1s)
   -h, --help             this text
 
 Sizes are bytes with an optional unit; numbers may contain _.
@@ -177,6 +180,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                     .filter(|n| *n <= 100_000_000)
                     .ok_or_else(|| format!("--synthetic: `{v}` is not a number of spans"))?;
             }
+            "--monitor-interval" | "--webhook-backoff" => {
+                let v = value("an age, e.g. 60s")?;
+                let age = parse_age(&v)
+                    .filter(|a| !a.is_zero())
+                    .ok_or_else(|| format!("{name}: `{v}` is not an age, e.g. 60s"))?;
+                if name == "--monitor-interval" {
+                    options.monitor_interval = age;
+                } else {
+                    options.webhook_retry.first_delay = age;
+                }
+            }
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }
     }
@@ -278,5 +292,11 @@ mod tests {
         let o = parse_args(["--store=clickhouse://ch:8123/spans".to_string()]).unwrap();
         assert_eq!(o.store.as_deref(), Some("clickhouse://ch:8123/spans"));
         assert!(parse_args(["--store=mysql://x".to_string()]).is_err());
+        let o = parse_args(["--monitor-interval=5s", "--webhook-backoff", "2s"].map(String::from))
+            .unwrap();
+        assert_eq!(o.monitor_interval, Duration::from_secs(5));
+        assert_eq!(o.webhook_retry.first_delay, Duration::from_secs(2));
+        assert!(parse_args(["--monitor-interval=0".to_string()]).is_err());
+        assert!(parse_args(["--webhook-backoff=soon".to_string()]).is_err());
     }
 }

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, Backend};
 use crate::auth::{self, Tokens};
 use crate::ingest::Ingest;
+use crate::monitor::{registry::Monitors, routes as monitor_routes, webhook::Retry};
 use crate::otlp::{self, Receiver};
 use crate::store::{Retention, SpanStore, SpanWriter, clickhouse, sqlite, synth};
 
@@ -44,6 +45,10 @@ pub struct Options {
     /// Synthetic demo spans ([`crate::store::synth`]) written over the last 24 hours before
     /// serving, to try the explorer without services (0: none).
     pub synthetic: usize,
+    /// How often monitors are evaluated (60 s).
+    pub monitor_interval: Duration,
+    /// How failed webhook deliveries are retried (5 attempts, 1 s, 2 s, 4 s, 8 s apart).
+    pub webhook_retry: Retry,
 }
 
 impl Default for Options {
@@ -60,6 +65,8 @@ impl Default for Options {
                 max_bytes: Some(10 << 30),
             },
             synthetic: 0,
+            monitor_interval: Duration::from_secs(60),
+            webhook_retry: Retry::default(),
         }
     }
 }
@@ -138,6 +145,10 @@ pub async fn run(
         }
     }
     let ingest = Ingest::start(writer, options.queue_spans, options.retention)?;
+    // Kept in the data folder whichever store holds the spans.
+    std::fs::create_dir_all(&options.data_dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", options.data_dir.display())))?;
+    let monitors = Monitors::open(&options.data_dir, options.webhook_retry)?;
     let listener = TcpListener::bind(&options.listen).await.map_err(|e| {
         io::Error::new(
             e.kind(),
@@ -171,12 +182,14 @@ pub async fn run(
             "/",
             get(|| std::future::ready(axum::response::Redirect::temporary("/explorer"))),
         )
-        .merge(api::router(Backend::Store(store)))
+        .merge(monitor_routes::router(monitors.clone()))
+        .merge(api::router(Backend::Store(Arc::clone(&store))))
         .layer(middleware::from_fn_with_state(
             options.tokens.read.clone(),
             auth::require_read,
         ));
     let router = ingest_routes.merge(read_routes);
+    tokio::spawn(monitors.run(store, options.monitor_interval));
     ready(listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

@@ -22,6 +22,10 @@ const state = {
   range: params.get('from') || params.get('to') ? 'custom' : (params.get('range') ?? '1h'),
   from: params.get('from'),
   to: params.get('to'),
+  // `monitors`: the Monitors view instead of the explorer's.
+  view: params.get('view') === 'monitors' ? 'monitors' : 'explore',
+  // The monitor whose detail is open.
+  monitor: params.get('monitor'),
 };
 
 /// The time range of every API call.
@@ -88,6 +92,8 @@ function syncUrl() {
   } else p.set('range', state.range);
   if (state.trace) p.set('trace', state.trace);
   if (state.activity) p.set('activity', state.activity);
+  if (state.view === 'monitors') p.set('view', 'monitors');
+  if (state.monitor) p.set('monitor', state.monitor);
   history.replaceState(null, '', `?${p}`);
 }
 
@@ -597,6 +603,199 @@ const openActivityFromState = () => {
   return openActivity(state.activity.slice(0, at), state.activity.slice(at + 1));
 };
 
+// ---- monitors ---------------------------------------------------------------------------------
+
+/// A JSON call with a method and a body (the monitors' routes take no time range).
+async function send(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    // Not the API's answer (a server without the monitors' routes).
+  }
+  if (!res.ok) throw Object.assign(new Error(data.error?.message ?? res.statusText), { body: data.error, status: res.status });
+  return data;
+}
+
+// Served by the demo's own server, the page has no monitors (they are usertrail-explorer's).
+let monitorsServed = true;
+
+const STATE_CLASS = { ALERT: 'alert', OK: 'ok', 'NO DATA': 'nodata' };
+const stateBadge = (s) =>
+  s ? `<span class="state ${STATE_CLASS[s]}" data-state="${escape(s)}">${escape(s)}</span>` : '<span class="state pending" data-state="">not yet evaluated</span>';
+const METRIC_LABEL = { error_rate: 'error rate', p50: 'p50', p95: 'p95', p99: 'p99', count: 'count', users: 'distinct users' };
+const UNIT = { error_rate: '%', p50: 'ms', p95: 'ms', p99: 'ms', count: 'spans', users: 'users' };
+const shown = (m, v) => (v == null ? '—' : `${Number(v.toFixed(m.metric === 'error_rate' ? 1 : 0)).toLocaleString('en-US')} ${UNIT[m.metric]}`);
+const rule = (m) =>
+  `${METRIC_LABEL[m.metric]} ${m.comparator === 'below' ? '<' : '>'} ${num(m.threshold)} ${UNIT[m.metric]} over ${escape(m.window)}${m.group_by ? ` per <code>${escape(m.group_by)}</code>` : ''}`;
+const when = (ms) => (ms ? `<span title="${escape(new Date(ms).toLocaleString())}">${ago(ms * 1e6)}</span>` : '<span class="muted">—</span>');
+
+function showView(view) {
+  state.view = view;
+  $('monitors-view').hidden = view !== 'monitors';
+  $('explore-view').hidden = view === 'monitors';
+  for (const b of document.querySelectorAll('nav.views button')) b.classList.toggle('current', b.dataset.view === view);
+  syncUrl();
+  if (view === 'monitors') loadMonitors();
+}
+for (const b of document.querySelectorAll('nav.views button')) b.addEventListener('click', () => showView(b.dataset.view));
+
+async function loadMonitors() {
+  if (!monitorsServed) return;
+  let d;
+  try {
+    d = await send('GET', '/api/monitors');
+  } catch (e) {
+    if (e.status === 404) {
+      monitorsServed = false;
+      $('view-monitors').hidden = true;
+      if (state.view === 'monitors') showView('explore');
+      return;
+    }
+    $('monitors').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  const alerting = d.monitors.filter((m) => m.state === 'ALERT').length;
+  $('alert-count').hidden = alerting === 0;
+  $('alert-count').textContent = `${alerting} ALERT`;
+  if (state.view !== 'monitors') return;
+  if (d.monitors.length === 0) {
+    $('monitors').innerHTML = '<div class="empty">No monitor yet: create one below, e.g. the error rate of <code>@account.id:premium_*</code> above 5 % over 5 minutes.</div>';
+  } else {
+    $('monitors').innerHTML = `<table id="monitors-table"><tr><th>state</th><th>name</th><th>query</th><th>rule</th><th class="num">value</th><th>last evaluated</th><th>deliveries</th><th></th></tr>
+      ${d.monitors
+        .map((m) => {
+          const groups = m.group_by
+            ? `<div class="small muted">${num(m.alerting)} of ${num(m.states.length)} ${escape(m.group_by)} in ALERT</div>`
+            : '';
+          const v = m.group_by ? (m.states.find((g) => g.state === 'ALERT') ?? m.states[0])?.value : m.states[0]?.value;
+          return `<tr class="click ${m.state === 'ALERT' ? 'monitor-alert' : ''} ${m.muted ? 'monitor-muted' : ''}" data-monitor="${m.id}">
+            <td>${stateBadge(m.state)}${m.muted ? ' <span class="pill">muted</span>' : ''}</td>
+            <td><b>${escape(m.name)}</b>${groups}</td>
+            <td><code>${escape(m.query || '(every span)')}</code></td>
+            <td class="small">${rule(m)}</td>
+            <td class="num ${m.state === 'ALERT' ? 'err-text' : ''}">${shown(m, v)}</td>
+            <td>${when(m.evaluated_ms)}${m.error ? ` <span class="err-text small">${escape(m.error)}</span>` : ''}</td>
+            <td>${m.failure_count ? `<span class="pill err">${num(m.failure_count)} failed</span>` : '<span class="muted small">no failure</span>'}</td>
+            <td><button data-mute="${m.id}" data-muted="${m.muted}">${m.muted ? 'unmute' : 'mute'}</button>
+                <button class="danger" data-delete="${m.id}">delete</button></td></tr>`;
+        })
+        .join('')}</table>`;
+    for (const b of $('monitors').querySelectorAll('[data-mute]')) {
+      b.addEventListener('click', async (ev) => {
+        ev.stopPropagation();
+        await send('PATCH', `/api/monitors/${b.dataset.mute}`, { muted: b.dataset.muted !== 'true' });
+        loadMonitors();
+      });
+    }
+    for (const b of $('monitors').querySelectorAll('[data-delete]')) {
+      b.addEventListener('click', async (ev) => {
+        ev.stopPropagation();
+        if (!confirm('Delete this monitor and its history?')) return;
+        await send('DELETE', `/api/monitors/${b.dataset.delete}`);
+        if (String(state.monitor) === b.dataset.delete) closeMonitor();
+        loadMonitors();
+      });
+    }
+    for (const tr of $('monitors').querySelectorAll('tr[data-monitor]')) tr.addEventListener('click', () => openMonitor(tr.dataset.monitor));
+  }
+  document.body.dataset.monitors = String(d.monitors.length);
+  if (state.monitor) openMonitor(state.monitor, false);
+}
+
+async function openMonitor(id, scroll = true) {
+  state.monitor = id;
+  syncUrl();
+  let m;
+  try {
+    m = await send('GET', `/api/monitors/${id}`);
+  } catch (e) {
+    $('monitor-panel').hidden = false;
+    $('monitor-detail').innerHTML = `<div class="err-text">${escape(e.message)}</div>`;
+    return;
+  }
+  $('monitor-panel').hidden = false;
+  $('monitor-name').innerHTML = `<b>${escape(m.name)}</b> ${stateBadge(m.state)}`;
+  $('monitor-summary').innerHTML = `<code>${escape(m.query || '(every span)')}</code> · ${rule(m)} · webhook <code>${escape(m.webhook)}</code>${m.muted ? ' · <b>muted</b>: nothing is sent' : ''}`;
+  const link = (g) => {
+    const q = [m.query, g != null && m.group_by ? `${['service', 'resource', 'name', 'kind'].includes(m.group_by) ? '' : '@'}${m.group_by}:${quote(g)}` : ''].filter(Boolean).join(' ');
+    return `?q=${encodeURIComponent(q)}&range=${encodeURIComponent(m.window)}`;
+  };
+  const groups = m.states
+    .map(
+      (g) => `<tr class="${g.state === 'ALERT' ? 'monitor-alert' : ''}"><td>${stateBadge(g.state)}</td><td>${g.group == null ? '<span class="muted">(whole)</span>' : `<code>${escape(g.group)}</code>`}</td>
+        <td class="num">${shown(m, g.value)}</td><td>${when(g.since_ms)}</td><td><a href="${link(g.group)}">its spans →</a></td></tr>`,
+    )
+    .join('');
+  const transitions = [...m.history]
+    .reverse()
+    .map(
+      (t) => `<tr><td>${escape(new Date(t.at_ms).toLocaleString())}</td><td>${t.group == null ? '' : `<code>${escape(t.group)}</code>`}</td>
+        <td>${t.from ? stateBadge(t.from) : '<span class="muted">(new)</span>'} → ${stateBadge(t.to)}</td><td class="num">${shown(m, t.value)}</td>
+        <td>${t.notified ? '<span class="pill ok">sent</span>' : '<span class="muted small">not sent</span>'}</td></tr>`,
+    )
+    .join('');
+  const failures = [...m.failures]
+    .reverse()
+    .map(
+      (f) => `<tr><td>${escape(new Date(f.at_ms).toLocaleString())}</td><td>${escape(f.summary)}</td><td class="num">${f.attempt || '—'}</td>
+        <td class="err-text">${escape(f.error)}</td><td>${f.gave_up ? '<span class="pill err">gave up</span>' : '<span class="pill warn">retrying</span>'}</td></tr>`,
+    )
+    .join('');
+  $('monitor-detail').innerHTML = `
+    <div class="grid-impact">
+      <div><h3>State per group</h3>${groups ? `<table id="monitor-groups"><tr><th>state</th><th>group</th><th class="num">value</th><th>since</th><th></th></tr>${groups}</table>` : '<div class="empty">Not evaluated yet.</div>'}</div>
+      <div><h3>Delivery failures</h3>${failures ? `<table id="monitor-failures"><tr><th>when</th><th>notification</th><th class="num">attempt</th><th>error</th><th></th></tr>${failures}</table>` : '<div class="empty">Every notification was delivered.</div>'}</div>
+    </div>
+    <h3>Transitions, newest first</h3>
+    ${transitions ? `<table id="monitor-history"><tr><th>when</th><th>group</th><th>change</th><th class="num">value</th><th>webhook</th></tr>${transitions}</table>` : '<div class="empty">No change of state yet.</div>'}`;
+  if (scroll) $('monitor-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+function closeMonitor() {
+  $('monitor-panel').hidden = true;
+  state.monitor = null;
+  syncUrl();
+}
+$('monitor-close').addEventListener('click', closeMonitor);
+
+$('monitor-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = new FormData($('monitor-form'));
+  const text = (k) => String(f.get(k) ?? '').trim();
+  const spec = {
+    name: text('name'),
+    query: text('query'),
+    metric: text('metric'),
+    comparator: text('comparator'),
+    threshold: Number(text('threshold')),
+    window: text('window'),
+    webhook: text('webhook'),
+    notify_no_data: f.get('notify_no_data') === 'on',
+  };
+  if (text('group_by')) spec.group_by = text('group_by');
+  const groups = text('groups').split(',').map((g) => g.trim()).filter(Boolean);
+  if (groups.length) spec.groups = groups;
+  try {
+    const m = await send('POST', '/api/monitors', spec);
+    $('monitor-form-error').innerHTML = '';
+    $('monitor-form').reset();
+    await loadMonitors();
+    openMonitor(m.id);
+  } catch (e) {
+    const b = e.body ?? {};
+    $('monitor-form-error').innerHTML =
+      b.position !== undefined
+        ? `<div class="form-error">${escape(spec.query)}\n${' '.repeat(b.position)}^ ${escape(e.message)} (character ${b.position + 1})</div>`
+        : `<div class="form-error">${escape(e.message)}</div>`;
+  }
+});
+
 // ---- start ------------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -626,6 +825,10 @@ const localInput = (ms) => {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19);
 };
 function showRange() {
+  // A monitor's link brings its window (`10s`, `30m`): shown as a range of its own.
+  if (![...$('range').options].some((o) => o.value === state.range)) {
+    $('range').add(new Option(`Past ${state.range}`, state.range), $('range').options[$('range').options.length - 1]);
+  }
   $('range').value = state.range;
   $('custom-range').hidden = state.range !== 'custom';
   $('from').value = localInput(state.from);
@@ -676,7 +879,12 @@ fetch('/config.json')
   })
   .catch(() => {});
 
-window.explorer = { search, openTrace, openActivity, state, refresh };
+window.explorer = { search, openTrace, openActivity, state, refresh, loadMonitors };
+showView(state.view);
+// The header's ALERT count, in every view.
+if (state.view !== 'monitors') loadMonitors();
 await Promise.all([loadStatus(), loadEndpoints(), search(), state.trace ? openTrace(state.trace) : null, openActivityFromState()]);
 window.explorer.ready = true;
 setInterval(loadStatus, 5000);
+// Monitors change state on their own schedule: the view follows (and the header's ALERT count).
+setInterval(loadMonitors, 2000);

@@ -158,6 +158,56 @@ fn clickhouse_store() {
     values_with_quotes_and_backslashes_are_data_not_sql(&server);
     retention_drops_the_oldest_spans(&server);
     the_service_receives_otlp_into_clickhouse(&server);
+    monitors_read_the_same_values(&server);
+}
+
+/// Every kind of monitor, whole and per group, gives the same readings on both stores.
+fn monitors_read_the_same_values(server: &Server) {
+    use usertrail_explorer::monitor::{Spec, eval};
+    let spans = synth::spans(6_000, 9);
+    let p = pair(server, "monitors", &spans);
+    // Two accounts with requests in the last 6 hours, and one without any.
+    let mut named: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.kind == "server" && s.start_ns >= END_NS - 6 * 3_600_000_000_000)
+        .filter_map(|s| s.tag("account.id"))
+        .take(2)
+        .collect();
+    named.push("nobody");
+    for (query, metric, group_by, groups) in [
+        ("@account.id:premium_*", "error_rate", None, vec![]),
+        ("@usr.role:vip", "p95", None, vec![]),
+        ("service:checkout", "p50", None, vec![]),
+        ("", "p99", Some("service"), vec![]),
+        ("service:payments status:error", "users", None, vec![]),
+        ("status:error", "users", Some("account.id"), vec![]),
+        ("", "count", Some("account.id"), named.clone()),
+        ("", "error_rate", Some("account.id"), vec![]),
+    ] {
+        let spec: Spec = serde_json::from_value(serde_json::json!({
+            "name": "parity", "query": query, "metric": metric, "threshold": 1,
+            "window": "6h", "group_by": group_by, "groups": groups,
+            "webhook": "http://127.0.0.1:9/",
+        }))
+        .unwrap();
+        let checked = spec.validate().unwrap();
+        for now in [
+            END_NS,
+            END_NS - 12 * 3_600_000_000_000,
+            END_NS + 86_400_000_000_000,
+        ] {
+            let sort = |mut r: Vec<eval::Reading>| {
+                r.sort_by(|a, b| a.group.cmp(&b.group));
+                r
+            };
+            let want = sort(eval::evaluate(&p.sqlite, &spec, &checked, now).unwrap());
+            let got = sort(eval::evaluate(&p.clickhouse, &spec, &checked, now).unwrap());
+            assert_eq!(got, want, "{query} {metric} by {group_by:?}");
+            if now == END_NS {
+                assert!(want.iter().any(|r| r.value.is_some()), "{query} {metric}");
+            }
+        }
+    }
 }
 
 fn answers_as_the_embedded_store_does(server: &Server) {
