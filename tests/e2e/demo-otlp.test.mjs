@@ -2,12 +2,13 @@
 // a collector (here a recording server on loopback) instead of the local store.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cargoBinary } from './support/binaries.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const batches = []; // { path, contentType, body: Buffer }
@@ -30,13 +31,9 @@ before(async () => {
   await new Promise((r) => collector.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${collector.address().port}`;
 
-  execFileSync('cargo', ['build', '--quiet', '-p', 'usertrail-www', '--bin', 'usertrail-demo'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   dataDir = mkdtempSync(join(tmpdir(), 'usertrail-demo-otlp-'));
   child = spawn(
-    join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug', 'usertrail-demo'),
+    cargoBinary('usertrail-demo'),
     ['--any-ports', '--data-dir', dataDir, '--pkg-dir', join(root, 'dist'), '--exit-with-stdin'],
     { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } },
   );

@@ -3,7 +3,7 @@
 // Chromium through the shop page, then checked through the explorer's JSON API.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { launchChromium } from './support/browser.mjs';
 import { USERTRAIL_HEADERS } from './support/header-recorder.mjs';
+import { cargoBinary } from './support/binaries.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const IDENTITY = ['usr.id', 'account.id', 'session.id'];
@@ -22,14 +23,9 @@ let output = '';
 
 /** Starts the demo binary (built first, a no-op when up to date) and waits for its ready line. */
 async function startDemo() {
-  execFileSync('cargo', ['build', '--quiet', '-p', 'usertrail-www', '--bin', 'usertrail-demo'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
   dataDir = mkdtempSync(join(tmpdir(), 'usertrail-demo-'));
   child = spawn(
-    join(targetDir, 'debug', 'usertrail-demo'),
+    cargoBinary('usertrail-demo'),
     ['--any-ports', '--data-dir', dataDir, '--pkg-dir', join(root, 'dist'), '--exit-with-stdin'],
     // stdin stays open: if this test process dies, the pipe closes and the demo exits.
     { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } },

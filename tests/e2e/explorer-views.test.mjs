@@ -4,13 +4,14 @@
 // tag analysis and error groups. Screenshots land in target/explorer-screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { launchChromium, openPage } from './support/browser.mjs';
+import { cargoBinary } from './support/binaries.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -22,13 +23,9 @@ let browser;
 let output = '';
 
 async function startExplorer() {
-  execFileSync('cargo', ['build', '--quiet', '-p', 'usertrail-explorer', '--bin', 'usertrail-explorer'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   dataDir = mkdtempSync(join(tmpdir(), 'usertrail-explorer-'));
   child = spawn(
-    join(targetDir, 'debug', 'usertrail-explorer'),
+    cargoBinary('usertrail-explorer'),
     ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--synthetic', '60000'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -5,7 +5,7 @@
 // the monitors survive a restart of the explorer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 import { launchChromium, openPage } from './support/browser.mjs';
+import { cargoBinary } from './support/binaries.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
@@ -28,7 +29,7 @@ let explorer; // { url, child, output }
 
 function startExplorer() {
   const child = spawn(
-    join(targetDir, 'debug', 'usertrail-explorer'),
+    cargoBinary('usertrail-explorer'),
     ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--monitor-interval', '1s', '--webhook-backoff', '1s'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -62,10 +63,6 @@ async function stopExplorer() {
 }
 
 before(async () => {
-  execFileSync('cargo', ['build', '--quiet', '-p', 'usertrail-explorer', '--bin', 'usertrail-explorer'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
   hooks = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
