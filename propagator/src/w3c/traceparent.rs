@@ -247,8 +247,21 @@ impl Traceparent {
     /// assert_eq!(tp.to_header_value().len(), 55);
     /// ```
     pub fn to_header_value(&self) -> String {
-        let mut out = String::with_capacity(55);
-        self.write_to(&mut out);
+        // Laid out on the stack and pushed once: one copy, rather than a capacity check per
+        // piece.
+        let mut buf = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let pieces = [
+            (3..35, self.trace_id.to_u128()),
+            (36..52, u128::from(self.parent_id.to_u64())),
+            (53..55, u128::from(self.flags.bits())),
+        ];
+        for (range, value) in pieces {
+            if let Some(digits) = buf.get_mut(range) {
+                codec::fill_hex(digits, value);
+            }
+        }
+        let mut out = String::with_capacity(buf.len());
+        codec::push_ascii(&mut out, &buf);
         out
     }
 }
