@@ -774,7 +774,9 @@ impl<'a> Baggage<'a> {
                 let text: &str = &self.text;
                 found.map(|bounds| {
                     let (start, end) = bounds?;
-                    Some(codec::percent_decode(text.get(start as usize..end as usize)?))
+                    Some(codec::percent_decode(
+                        text.get(start as usize..end as usize)?,
+                    ))
                 })
             }
             _ => self.get_each(*keys),
@@ -1275,7 +1277,10 @@ mod tests {
     #[test]
     fn indexed_values_agree_with_a_pass() {
         static KEYS: [&str; 3] = ["session.id", "user.id", "account.id"];
-        let over_limit = format!("user.id=a,{}user.id=late", "k=v,".repeat(BAGGAGE_MAX_MEMBERS));
+        let over_limit = format!(
+            "user.id=a,{}user.id=late",
+            "k=v,".repeat(BAGGAGE_MAX_MEMBERS)
+        );
         let inputs = [
             "",
             "session.id=s1,user.id=u1,account.id=a1",

@@ -228,25 +228,6 @@ impl Traceparent {
     /// assert_eq!(out, "00-000000000000000000000000000000ab-00000000000000cd-00");
     /// ```
     pub fn write_to(&self, out: &mut String) {
-        out.push_str("00-");
-        self.trace_id.write_to(out);
-        out.push('-');
-        self.parent_id.write_to(out);
-        out.push('-');
-        self.flags.write_to(out);
-    }
-
-    /// The version-00 header value as a new string (55 characters).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use usertrail_propagator::{SpanId, TraceFlags, TraceId, Traceparent};
-    ///
-    /// let tp = Traceparent::new(TraceId::new(1).unwrap(), SpanId::new(1).unwrap(), TraceFlags::SAMPLED);
-    /// assert_eq!(tp.to_header_value().len(), 55);
-    /// ```
-    pub fn to_header_value(&self) -> String {
         // Laid out on the stack and pushed once: one copy, rather than a capacity check per
         // piece.
         let mut buf = *b"00-00000000000000000000000000000000-0000000000000000-00";
@@ -260,8 +241,22 @@ impl Traceparent {
                 codec::fill_hex(digits, value);
             }
         }
-        let mut out = String::with_capacity(buf.len());
-        codec::push_ascii(&mut out, &buf);
+        codec::push_ascii(out, &buf);
+    }
+
+    /// The version-00 header value as a new string (55 characters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{SpanId, TraceFlags, TraceId, Traceparent};
+    ///
+    /// let tp = Traceparent::new(TraceId::new(1).unwrap(), SpanId::new(1).unwrap(), TraceFlags::SAMPLED);
+    /// assert_eq!(tp.to_header_value().len(), 55);
+    /// ```
+    pub fn to_header_value(&self) -> String {
+        let mut out = String::with_capacity(55);
+        self.write_to(&mut out);
         out
     }
 }

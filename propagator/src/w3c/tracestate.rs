@@ -242,6 +242,11 @@ impl<'a> Tracestate<'a> {
     }
 
     /// The value of `key`, borrowed for `'a` when the text is borrowed.
+    /// Length of the text held (at least that of the header value written).
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     pub(crate) fn get_cow(&self, key: &str) -> Option<Cow<'a, str>> {
         match &self.text {
             Cow::Borrowed(text) => segments(text)
