@@ -17,10 +17,20 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends ASCII bytes to `out`, which is all this crate writes; any other byte is skipped.
 ///
-/// Byte by byte rather than through `core::str::from_utf8`, whose validator costs more
-/// WebAssembly in the browser SDK than all of this crate's writers together.
+/// Outside WebAssembly, all-ASCII bytes (the usual case) go in with one `push_str`: a word-at-a-
+/// time ASCII check and one copy, where pushing byte by byte costs a capacity check per byte
+/// (most of a `traceparent`'s formatting). In WebAssembly, byte by byte rather than through
+/// `core::str::from_utf8`, whose validator costs more code in the browser SDK than all of this
+/// crate's writers together.
 #[inline]
 pub(crate) fn push_ascii(out: &mut String, bytes: &[u8]) {
+    #[cfg(not(target_family = "wasm"))]
+    if bytes.is_ascii() {
+        if let Ok(text) = core::str::from_utf8(bytes) {
+            out.push_str(text);
+            return;
+        }
+    }
     for &b in bytes {
         if b.is_ascii() {
             out.push(char::from(b));
@@ -165,11 +175,20 @@ pub(crate) fn parse_hex_exact(s: &[u8], len: usize, field: Field) -> Result<u128
 pub(crate) fn push_hex(out: &mut String, value: u128, digits: usize) {
     let mut buf = [0u8; 32];
     let digits = digits.min(32);
+    let buf = buf.get_mut(..digits).unwrap_or_default();
+    fill_hex(buf, value);
+    push_ascii(out, buf);
+}
+
+/// Fills `out` with the low `out.len()` nibbles of `value` as lower-case hex, zero-padded
+/// (`out.len()` ≤ 32): for writers that lay out a whole header value on the stack and push it
+/// once.
+pub(crate) fn fill_hex(out: &mut [u8], value: u128) {
     let mut v = value;
-    let mut end = digits;
+    let mut end = out.len();
     // Ids (16 and 32 digits): eight at a time, from the right.
     while end >= 8 {
-        if let Some(slot) = buf.get_mut(end - 8..end) {
+        if let Some(slot) = out.get_mut(end - 8..end) {
             slot.copy_from_slice(&hex8_encode(v as u32));
         }
         v >>= 32;
@@ -177,11 +196,10 @@ pub(crate) fn push_hex(out: &mut String, value: u128, digits: usize) {
     }
     // `get` rather than indexing, here and below: no panic path (and its `core::fmt`
     // message) on the browser's inject path.
-    for slot in buf.get_mut(..end).unwrap_or_default().iter_mut().rev() {
+    for slot in out.get_mut(..end).unwrap_or_default().iter_mut().rev() {
         *slot = HEX_LOWER[(v & 0xf) as usize];
         v >>= 4;
     }
-    push_ascii(out, buf.get(..digits).unwrap_or_default());
 }
 
 /// The eight lower-case hex digits of `x`, most significant first (SWAR: all at once).

@@ -12,6 +12,11 @@ pub const USER_ID_KEY: &str = "user.id";
 /// Baggage key of the account id (`setAccount({id})`).
 pub const ACCOUNT_ID_KEY: &str = "account.id";
 
+/// The three keys in the order of [`Identity::from_baggage`]'s reads: [`extract`](crate::extract)
+/// has the baggage parser note where their values are, so that reading the identity takes no
+/// second pass over the header.
+pub(crate) static IDENTITY_KEYS: [&str; 3] = [SESSION_ID_KEY, USER_ID_KEY, ACCOUNT_ID_KEY];
+
 /// Span attribute for the session id.
 pub const SESSION_ID_ATTRIBUTE: &str = "session.id";
 /// Span attribute for the user id (Datadog's reserved `usr.id`).
@@ -93,8 +98,7 @@ impl<'a> Identity<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn from_baggage(baggage: &'a Baggage<'_>) -> Self {
-        let [session_id, user_id, account_id] =
-            baggage.get_each([SESSION_ID_KEY, USER_ID_KEY, ACCOUNT_ID_KEY]);
+        let [session_id, user_id, account_id] = baggage.get_indexed(&IDENTITY_KEYS);
         Identity {
             session_id: non_empty(session_id),
             user_id: non_empty(user_id),

@@ -3,6 +3,7 @@
 
 use super::{Extractor, Injector};
 use alloc::string::String;
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// The prebuilt `HeaderName` for one of this crate's names (each built at compile time
@@ -64,16 +65,45 @@ impl Extractor for HeaderMap {
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 impl Injector for HeaderMap {
     fn set(&mut self, name: &'static str, value: String) {
-        let Ok(value) = HeaderValue::try_from(value) else {
-            return;
-        };
-        let name = match known(name) {
-            Some(known) => known.clone(),
-            None => match HeaderName::from_bytes(name.as_bytes()) {
-                Ok(name) => name,
-                Err(_) => return,
-            },
-        };
-        self.insert(name, value);
+        if let Ok(value) = HeaderValue::try_from(value) {
+            insert(self, name, value);
+        }
     }
+
+    /// The values share `values`' buffer (`Bytes` slices): one allocation for the buffer and
+    /// one for its reference count, rather than one per value.
+    fn set_joined(&mut self, headers: &[(&'static str, usize)], values: String) {
+        if let [(name, end)] = headers {
+            let mut values = values;
+            if values.is_char_boundary(*end) && *end <= values.len() {
+                values.truncate(*end);
+                self.set(name, values);
+            }
+            return;
+        }
+        let bytes = Bytes::from(values.into_bytes());
+        let mut start = 0;
+        for &(name, end) in headers {
+            let piece = start..end;
+            start = end;
+            if piece.start > piece.end || piece.end > bytes.len() {
+                continue;
+            }
+            if let Ok(value) = HeaderValue::from_maybe_shared(bytes.slice(piece)) {
+                insert(self, name, value);
+            }
+        }
+    }
+}
+
+/// Inserts under one of this crate's names (prebuilt) or any valid name; skips others.
+fn insert(map: &mut HeaderMap, name: &'static str, value: HeaderValue) {
+    let name = match known(name) {
+        Some(known) => known.clone(),
+        None => match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => name,
+            Err(_) => return,
+        },
+    };
+    map.insert(name, value);
 }

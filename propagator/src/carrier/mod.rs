@@ -88,6 +88,97 @@ pub trait Extractor {
 pub trait Injector {
     /// Sets header `name` to `value`, replacing earlier values.
     fn set(&mut self, name: &'static str, value: String);
+
+    /// Sets several headers whose values lie end to end in `values`: each `(name, end)` gets
+    /// the text from the previous `end` (0 for the first) to its own, replacing earlier
+    /// values, as [`set`](Self::set) one by one would. A piece whose bounds are out of order,
+    /// past the end or not on a char boundary is skipped.
+    ///
+    /// [`inject`](crate::inject) hands `traceparent`, `tracestate` and `baggage` over this
+    /// way. The default makes a `String` per header (the last one reuses `values`), as many
+    /// allocations as separate `set`s; `http::HeaderMap` overrides it to share one buffer
+    /// among the values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Injector;
+    ///
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// headers.set_joined(&[("tracestate", 3), ("baggage", 6)], "a=1b=2".into());
+    /// assert_eq!(headers, [("tracestate".into(), "a=1".into()), ("baggage".into(), "b=2".into())]);
+    ///
+    /// let mut none: Vec<(String, String)> = Vec::new();
+    /// none.set_joined(&[("baggage", 99)], "b=2".into()); // past the end: skipped
+    /// assert!(none.is_empty());
+    /// ```
+    fn set_joined(&mut self, headers: &[(&'static str, usize)], mut values: String) {
+        let mut start = 0;
+        let last = headers.len().saturating_sub(1);
+        for (i, &(name, end)) in headers.iter().enumerate() {
+            let piece_start = start;
+            start = end;
+            if values.get(piece_start..end).is_none() {
+                continue;
+            }
+            if i < last {
+                self.set(
+                    name,
+                    String::from(values.get(piece_start..end).unwrap_or_default()),
+                );
+            } else {
+                values.truncate(end);
+                values.drain(..piece_start);
+                self.set(name, values);
+                return;
+            }
+        }
+    }
+}
+
+/// Header values this crate wrote (valid HTTP field values, checked in debug builds), laid
+/// end to end for one [`Injector::set_joined`]: up to three.
+pub(crate) struct Joined {
+    text: String,
+    headers: [(&'static str, usize); 3],
+    len: usize,
+}
+
+impl Joined {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Joined {
+            text: String::with_capacity(capacity),
+            headers: [("", 0); 3],
+            len: 0,
+        }
+    }
+
+    /// Appends the value of `name` that `write` writes. A fourth value is not kept (the
+    /// callers push at most three).
+    pub(crate) fn push(&mut self, name: &'static str, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        let Some(slot) = self.headers.get_mut(self.len) else {
+            debug_assert!(false, "more than three joined header values");
+            return;
+        };
+        write(&mut self.text);
+        debug_assert!(
+            is_valid_header_value(self.text.get(start..).unwrap_or_default()),
+            "{name}: {:?}",
+            self.text.get(start..)
+        );
+        *slot = (name, self.text.len());
+        self.len += 1;
+    }
+
+    /// Sets what was pushed, and starts over.
+    pub(crate) fn set_on<I: Injector + ?Sized>(&mut self, carrier: &mut I) {
+        let headers = self.headers.get(..self.len).unwrap_or_default();
+        if !headers.is_empty() {
+            carrier.set_joined(headers, core::mem::take(&mut self.text));
+        }
+        self.len = 0;
+    }
 }
 
 /// Joins every value of `name` with `,` (RFC 7230 §3.2.2). Borrows when there is one line:
@@ -251,6 +342,11 @@ impl<T: Injector + ?Sized> Injector for &mut T {
     #[inline]
     fn set(&mut self, name: &'static str, value: String) {
         (**self).set(name, value);
+    }
+
+    #[inline]
+    fn set_joined(&mut self, headers: &[(&'static str, usize)], values: String) {
+        (**self).set_joined(headers, values);
     }
 }
 

@@ -10,6 +10,10 @@ use crate::error::{ErrorKind, Field, ParseError};
 use crate::ids::SpanId;
 use crate::sampling_priority::SamplingPriority;
 
+/// What [`DatadogTracestate::read_items`] reads: the sampling priority, the last parent id,
+/// and the first origin, not decoded.
+type Items<'a> = (Option<SamplingPriority>, Option<u64>, Option<&'a str>);
+
 /// `tracestate` key of the Datadog member.
 pub(crate) const DD_TRACESTATE_KEY: &str = "dd";
 
@@ -159,8 +163,32 @@ impl<'a> DatadogTracestate<'a> {
     /// ```
     pub fn parse(s: &'a str) -> Result<Self, ParseError> {
         crate::w3c::check_tracestate_value(s)?;
+        let (priority, last_parent, _) = Self::read_items(s)?;
+        Ok(DatadogTracestate {
+            text: Cow::Borrowed(s),
+            priority,
+            last_parent,
+        })
+    }
+
+    /// What [`extract`](crate::extract) needs of a `dd` member value that came in a valid
+    /// `tracestate` (so is a valid `tracestate` value): its sampling priority and its origin
+    /// (`~` decoded), in one pass. The same errors as [`parse`](Self::parse).
+    pub(crate) fn priority_and_origin(
+        s: &'a str,
+    ) -> Result<(Option<SamplingPriority>, Option<Cow<'a, str>>), ParseError> {
+        debug_assert!(crate::w3c::check_tracestate_value(s).is_ok());
+        let (priority, _, origin) = Self::read_items(s)?;
+        Ok((priority, origin.map(decode_tilde)))
+    }
+
+    /// The sampling priority, last parent id and (first) origin, not decoded, of a valid
+    /// `tracestate` value; an item without `:`, `s` not an integer or `p` not 16 lower-case
+    /// hex digits is an error.
+    fn read_items(s: &str) -> Result<Items<'_>, ParseError> {
         let mut priority = None;
         let mut last_parent = None;
+        let mut origin = None;
         for item in split_byte(s, b';').filter(|i| !i.is_empty()) {
             let (key, value) = split_once_byte(item, b':').ok_or(ErrorKind::DdItemInvalid)?;
             match key {
@@ -172,33 +200,18 @@ impl<'a> DatadogTracestate<'a> {
                         Field::LastParentId,
                     )? as u64);
                 }
+                "o" if origin.is_none() => origin = Some(value),
                 "" => return Err(ErrorKind::DdItemInvalid.into()),
                 _ => {}
             }
         }
-        Ok(DatadogTracestate {
-            text: Cow::Borrowed(s),
-            priority,
-            last_parent,
-        })
+        Ok((priority, last_parent, origin))
     }
 
     fn items(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         split_byte(&self.text, b';')
             .filter(|i| !i.is_empty())
             .map(|i| split_once_byte(i, b':').unwrap_or((i, "")))
-    }
-
-    /// The decoded origin, borrowed for `'a` when possible.
-    pub(crate) fn into_origin(self) -> Option<Cow<'a, str>> {
-        match self.text {
-            Cow::Borrowed(text) => split_byte(text, b';')
-                .find_map(|item| item.strip_prefix("o:"))
-                .map(decode_tilde),
-            Cow::Owned(text) => split_byte(&text, b';')
-                .find_map(|item| item.strip_prefix("o:"))
-                .map(|o| Cow::Owned(decode_tilde(o).into_owned())),
-        }
     }
 
     /// `s`: the sampling priority.

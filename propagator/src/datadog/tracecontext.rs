@@ -46,10 +46,7 @@ pub(crate) fn read_dd_member<'a>(
         return Ok(());
     };
     let (priority, origin) = match dd {
-        Cow::Borrowed(dd) => {
-            let dd = DatadogTracestate::parse(dd).map_err(|e| e.kind())?;
-            (dd.sampling_priority(), dd.into_origin())
-        }
+        Cow::Borrowed(dd) => DatadogTracestate::priority_and_origin(dd).map_err(|e| e.kind())?,
         Cow::Owned(dd) => {
             let dd = DatadogTracestate::parse(&dd).map_err(|e| e.kind())?;
             let origin = dd.origin().map(|o| Cow::Owned(o.into_owned()));

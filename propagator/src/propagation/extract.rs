@@ -8,10 +8,11 @@ use crate::carrier::{self, Extractor};
 use crate::datadog::{DatadogContext, tracecontext};
 use crate::error::{ErrorKind, ExtractError};
 use crate::headers::{B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_DATADOG_TRACE_ID};
+use crate::identity::IDENTITY_KEYS;
 use crate::ids::{SpanId, TraceFlags, TraceId};
 use crate::propagator_type::PropagatorType;
 use crate::span_context::SpanContext;
-use crate::w3c::{Baggage, Traceparent, Tracestate};
+use crate::w3c::{Baggage, Dropped, Traceparent, Tracestate};
 
 fn extract_tracecontext<'a, E: Extractor + ?Sized>(
     carrier: &'a E,
@@ -206,14 +207,17 @@ pub fn extract_with<'a, E: Extractor + ?Sized>(
         }
     }
     let baggage = match carrier::combined(carrier, BAGGAGE) {
-        Some(text) => Baggage::from_cow_lossy(text, &mut |dropped| {
-            problems.push(ExtractError::member_dropped(
-                BAGGAGE,
-                dropped.member() as u32,
-                dropped.count() as u32,
-                dropped.kind(),
-            ));
-        }),
+        Some(text) => {
+            let mut on_drop = |dropped: Dropped| {
+                problems.push(ExtractError::member_dropped(
+                    BAGGAGE,
+                    dropped.member() as u32,
+                    dropped.count() as u32,
+                    dropped.kind(),
+                ));
+            };
+            Baggage::from_cow_indexed(text, &mut on_drop, Some(&IDENTITY_KEYS))
+        }
         None => Baggage::new(),
     };
     Extracted {

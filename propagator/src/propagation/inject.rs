@@ -2,10 +2,10 @@
 
 use super::Context;
 use crate::b3::{B3Multi, B3Sampling, B3Single};
-use crate::carrier::{self, Injector};
+use crate::carrier::{self, Injector, Joined};
 use crate::datadog::{self, tracecontext};
 use crate::error::InjectError;
-use crate::headers::{B3, TRACEPARENT, TRACESTATE};
+use crate::headers::{B3, BAGGAGE, TRACEPARENT, TRACESTATE};
 use crate::ids::{SpanId, TraceId};
 use crate::propagator_type::PropagatorType;
 use crate::sampling_priority::SamplingPriority;
@@ -52,13 +52,13 @@ pub(super) fn inject_ids<I: Injector + ?Sized>(
     }
 }
 
-fn inject_tracecontext<I: Injector + ?Sized>(
+fn inject_tracecontext(
     sc: &SpanContext<'_>,
     tracestate: Option<&Tracestate<'_>>,
-    carrier: &mut I,
+    joined: &mut Joined,
 ) {
     let traceparent = Traceparent::new(sc.trace_id(), sc.span_id(), sc.flags());
-    carrier::set_valid(carrier, TRACEPARENT, traceparent.to_header_value());
+    joined.push(TRACEPARENT, |out| traceparent.write_to(out));
     let updated;
     let tracestate = match sc.sampling_priority() {
         Some(priority) => {
@@ -68,7 +68,7 @@ fn inject_tracecontext<I: Injector + ?Sized>(
         None => tracestate,
     };
     if let Some(tracestate) = tracestate.filter(|ts| !ts.is_empty()) {
-        carrier::set_valid(carrier, TRACESTATE, tracestate.to_header_value());
+        joined.push(TRACESTATE, |out| tracestate.write_to(out));
     }
 }
 
@@ -121,19 +121,32 @@ pub fn inject<I: Injector + ?Sized>(
     carrier: &mut I,
 ) -> Result<(), InjectError> {
     let mut result = Ok(());
+    // `traceparent`, `tracestate` and `baggage` are written end to end into one buffer and
+    // handed over together (one allocation for an `http::HeaderMap`), in the order of
+    // separate `set`s.
+    let tracestate_len = cx.tracestate.as_ref().map_or(0, Tracestate::text_len);
+    // A `traceparent` is 55 bytes.
+    let mut joined = Joined::with_capacity(55 + tracestate_len + cx.baggage.encoded_len());
     if let Some(sc) = &cx.span_context {
         let priority = sc
             .sampling_priority()
             .unwrap_or(tracecontext::priority_from_sampled(sc.is_sampled()));
         for &propagator in propagators {
+            // What is pending is handed over before each format's headers: at most
+            // `traceparent`, `tracestate` and `baggage` are joined (`tracecontext` may be
+            // listed twice).
+            joined.set_on(carrier);
             if propagator == PropagatorType::TraceContext {
-                inject_tracecontext(sc, cx.tracestate.as_ref(), carrier);
+                inject_tracecontext(sc, cx.tracestate.as_ref(), &mut joined);
             } else {
                 let ids = (sc.trace_id(), sc.span_id(), sc.is_sampled());
                 inject_ids(propagator, ids, priority, sc.origin(), carrier, &mut result);
             }
         }
     }
-    keep_first_error(&mut result, cx.baggage.inject(carrier));
+    if !cx.baggage.is_empty() {
+        joined.push(BAGGAGE, |out| cx.baggage.write_to(out));
+    }
+    joined.set_on(carrier);
     result
 }

@@ -91,6 +91,27 @@ pub struct Baggage<'a> {
     len: u32,
     /// Length of the canonical form (`write_to`).
     bytes: u32,
+    /// The keys named at parse time (the identity keys, for [`extract`](crate::extract)) and
+    /// where the value of the last member with each sits in `text`, found in the parsing
+    /// pass: reading them then costs no second pass. `None` when not asked for, when the
+    /// text was rebuilt around a dropped member, and after any change.
+    index: Option<KeyIndex>,
+}
+
+/// Keys, and the bounds in the text of the last value of each (`None`: no such member).
+type KeyIndex = (&'static [&'static str; 3], [Option<(u32, u32)>; 3]);
+
+/// What [`scan`] found in a valid member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Scanned {
+    /// Where the member stopped: its `,`, or the end of the text.
+    end: usize,
+    /// The member's canonical length.
+    size: usize,
+    /// The bounds of its key.
+    key: (usize, usize),
+    /// The bounds of its value, not decoded.
+    value: (usize, usize),
 }
 
 /// One member dropped by [`Baggage::parse_lossy`] (or several: everything from a member that
@@ -364,9 +385,10 @@ fn is_ows(b: u8) -> bool {
 
 /// One pass over the member starting at `b[start]` (after any OWS): `token OWS "=" OWS
 /// *baggage-octet OWS`, then any number of `";" OWS token OWS [ "=" OWS *baggage-octet OWS ]`,
-/// up to a `,` or the end. Returns where it stopped (the `,` or `b.len()`) and the member's
-/// canonical length, or `None` when the member is invalid (or empty).
-fn scan(b: &[u8], start: usize) -> Option<(usize, usize)> {
+/// up to a `,` or the end. Returns where it stopped (the `,` or `b.len()`), the member's
+/// canonical length and where its key and value are, or `None` when the member is invalid
+/// (or empty).
+fn scan(b: &[u8], start: usize) -> Option<Scanned> {
     let key_end = skip(b, start, codec::is_tchar);
     if key_end == start {
         return None;
@@ -377,6 +399,7 @@ fn scan(b: &[u8], start: usize) -> Option<(usize, usize)> {
     }
     let value_start = skip(b, i + 1, is_ows);
     let value_end = skip(b, value_start, is_baggage_octet);
+    let value = (value_start, value_end);
     let mut size = (key_end - start) + 1 + (value_end - value_start);
     i = skip(b, value_end, is_ows);
     while let Some(&c) = b.get(i) {
@@ -400,18 +423,24 @@ fn scan(b: &[u8], start: usize) -> Option<(usize, usize)> {
             i = skip(b, value_end, is_ows);
         }
     }
-    Some((i, size))
+    Some(Scanned {
+        end: i,
+        size,
+        key: (start, key_end),
+        value,
+    })
 }
 
 /// The `,`-separated piece of `text` that starts at `start`: where it ends (at the `,` or the
 /// end of the text), its member (OWS-trimmed, empty for an empty piece), and the member's
-/// canonical length or what is wrong with it. A valid member is read in one pass.
-fn piece_at(text: &str, start: usize) -> (usize, &str, Result<usize, ErrorKind>) {
+/// canonical length or what is wrong with it, and for a member read in one pass (any valid
+/// one, in practice), where its key and value are in `text`.
+fn piece_at(text: &str, start: usize) -> (usize, &str, Result<usize, ErrorKind>, Option<Scanned>) {
     let b = text.as_bytes();
     let member_start = skip(b, start, is_ows);
-    if let Some((end, size)) = scan(b, member_start) {
-        let member = trim_ows(text.get(member_start..end).unwrap_or_default());
-        return (end, member, Ok(size));
+    if let Some(scanned) = scan(b, member_start) {
+        let member = trim_ows(text.get(member_start..scanned.end).unwrap_or_default());
+        return (scanned.end, member, Ok(scanned.size), Some(scanned));
     }
     let end = b
         .get(member_start..)
@@ -423,7 +452,7 @@ fn piece_at(text: &str, start: usize) -> (usize, &str, Result<usize, ErrorKind>)
     } else {
         BaggageMember::check_slow(member)
     };
-    (end, member, checked)
+    (end, member, checked, None)
 }
 
 fn split_property(property: &str) -> (&str, Option<&str>) {
@@ -457,6 +486,7 @@ impl<'a> Baggage<'a> {
             text: Cow::Borrowed(""),
             len: 0,
             bytes: 0,
+            index: None,
         }
     }
 }
@@ -518,6 +548,20 @@ impl<'a> Baggage<'a> {
     }
 
     pub(crate) fn from_cow_lossy(text: Cow<'a, str>, on_drop: &mut dyn FnMut(Dropped)) -> Self {
+        Self::from_cow_indexed(text, on_drop, None)
+    }
+
+    /// [`from_cow_lossy`](Self::from_cow_lossy), noting on the way where the values of `keys`
+    /// are, for [`get_indexed`](Self::get_indexed).
+    pub(crate) fn from_cow_indexed(
+        text: Cow<'a, str>,
+        on_drop: &mut dyn FnMut(Dropped),
+        keys: Option<&'static [&'static str; 3]>,
+    ) -> Self {
+        let mut found: [Option<(u32, u32)>; 3] = [None; 3];
+        // Cleared when a bound would not fit in a `u32`, or a kept member was not read by
+        // `scan`: `get_indexed` falls back to a pass over the text then.
+        let mut indexable = keys.is_some();
         let mut len: u32 = 0;
         let mut bytes: usize = 0;
         let mut index: u32 = 0;
@@ -527,7 +571,7 @@ impl<'a> Baggage<'a> {
         let mut cut: Option<usize> = None;
         let mut next_piece = Some(0);
         while let Some(piece_start) = next_piece {
-            let (piece_end, member, checked) = piece_at(&text, piece_start);
+            let (piece_end, member, checked, scanned) = piece_at(&text, piece_start);
             next_piece = (piece_end < text.len()).then_some(piece_end + 1);
             if member.is_empty() {
                 continue;
@@ -577,8 +621,25 @@ impl<'a> Baggage<'a> {
             if let Some(out) = rebuilt.as_mut() {
                 out.push(',');
                 out.push_str(member);
+            } else if let (true, Some(keys), Some(scanned)) = (indexable, keys, scanned) {
+                let key = text.get(scanned.key.0..scanned.key.1).unwrap_or_default();
+                for (wanted, slot) in keys.iter().zip(found.iter_mut()) {
+                    if key.len() == wanted.len() && key == *wanted {
+                        let (start, end) = scanned.value;
+                        match (u32::try_from(start), u32::try_from(end)) {
+                            (Ok(start), Ok(end)) => *slot = Some((start, end)),
+                            _ => indexable = false,
+                        }
+                    }
+                }
+            } else {
+                indexable = false;
             }
         }
+        let index = match (keys, indexable && rebuilt.is_none()) {
+            (Some(keys), true) => Some((keys, found)),
+            _ => None,
+        };
         let text = match (rebuilt, cut) {
             (Some(out), _) => Cow::Owned(out),
             (None, Some(cut)) => match text {
@@ -596,6 +657,7 @@ impl<'a> Baggage<'a> {
             text,
             len,
             bytes: bytes as u32,
+            index,
         }
     }
 
@@ -699,6 +761,26 @@ impl<'a> Baggage<'a> {
             let (start, end) = bounds?;
             Some(codec::percent_decode(text.get(start..end)?))
         })
+    }
+
+    /// [`get_each`](Self::get_each) for `keys`, from the bounds noted while parsing when
+    /// they were asked for with the same keys (no pass over the text), else by a pass.
+    pub(crate) fn get_indexed(
+        &self,
+        keys: &'static [&'static str; 3],
+    ) -> [Option<Cow<'_, str>>; 3] {
+        match &self.index {
+            Some((indexed, found)) if core::ptr::eq(*indexed, keys) || *indexed == keys => {
+                let text: &str = &self.text;
+                found.map(|bounds| {
+                    let (start, end) = bounds?;
+                    Some(codec::percent_decode(
+                        text.get(start as usize..end as usize)?,
+                    ))
+                })
+            }
+            _ => self.get_each(*keys),
+        }
     }
 
     /// Whether some member has `key`.
@@ -807,6 +889,7 @@ impl<'a> Baggage<'a> {
         self.text = Cow::Owned(out);
         self.len = len as u32 + 1;
         self.bytes = bytes as u32;
+        self.index = None;
         Ok(())
     }
 
@@ -837,6 +920,7 @@ impl<'a> Baggage<'a> {
         self.bytes = out.len() as u32;
         self.text = Cow::Owned(out);
         self.len = len;
+        self.index = None;
         true
     }
 
@@ -901,6 +985,7 @@ impl<'a> Baggage<'a> {
             self.text = Cow::Owned(out);
             self.len = len as u32;
             self.bytes = bytes as u32;
+            self.index = None;
         }
         Ok(left_out)
     }
@@ -941,7 +1026,7 @@ impl<'a> Baggage<'a> {
             let member_start = skip(b, piece_start, is_ows);
             let scanned = scan(b, member_start);
             let piece_end = match scanned {
-                Some((end, _)) => end,
+                Some(scanned) => scanned.end,
                 None => skip(b, member_start, |c| c != b','),
             };
             next_piece = (piece_end < b.len()).then_some(piece_end + 1);
@@ -1036,8 +1121,10 @@ impl<'a> Baggage<'a> {
     ///
     /// # Errors
     ///
-    /// The value is not a valid HTTP field value (it always is for a parsed or built baggage);
-    /// nothing is written then.
+    /// None today: a parsed or built baggage holds only tokens, `baggage-octet`s and the
+    /// separators, always a valid HTTP field value, so it is written without a second scan
+    /// (checked in debug builds and by the fuzz targets). The `Result` stays for carriers
+    /// that may refuse a value in the future.
     ///
     /// # Examples
     ///
@@ -1054,11 +1141,10 @@ impl<'a> Baggage<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inject<I: Injector + ?Sized>(&self, carrier: &mut I) -> Result<(), InjectError> {
-        let mut result = Ok(());
         if !self.is_empty() {
-            carrier::set_checked(carrier, BAGGAGE, self.to_header_value(), &mut result);
+            carrier::set_valid(carrier, BAGGAGE, self.to_header_value());
         }
-        result
+        Ok(())
     }
 
     /// A copy that owns its text, to keep beyond the request.
@@ -1077,6 +1163,8 @@ impl<'a> Baggage<'a> {
             text: Cow::Owned(self.text.into_owned()),
             len: self.len,
             bytes: self.bytes,
+            // The same text: the same bounds.
+            index: self.index,
         }
     }
 }
@@ -1184,6 +1272,40 @@ mod tests {
         assert_eq!(b.encoded_len(), b.to_string().len());
     }
 
+    /// The bounds noted while parsing give what a pass over the parsed text gives: with OWS,
+    /// repeated keys, escapes, properties, dropped members and a cut at the limit.
+    #[test]
+    fn indexed_values_agree_with_a_pass() {
+        static KEYS: [&str; 3] = ["session.id", "user.id", "account.id"];
+        let over_limit = format!(
+            "user.id=a,{}user.id=late",
+            "k=v,".repeat(BAGGAGE_MAX_MEMBERS)
+        );
+        let inputs = [
+            "",
+            "session.id=s1,user.id=u1,account.id=a1",
+            " user.id = u%201 ;p=1 , session.id=\t,account.id=",
+            "user.id=first,user.id=last",
+            "a=1,user.id=u,bad key=2,account.id=a",
+            "user.id=u;prop,,,account.id=a%2",
+            "user.idx=1,user.i=2",
+            over_limit.as_str(),
+        ];
+        for input in inputs {
+            let text = Cow::Borrowed(input);
+            let indexed = Baggage::from_cow_indexed(text, &mut |_| {}, Some(&KEYS));
+            assert_eq!(
+                indexed.get_indexed(&KEYS),
+                indexed.get_each(KEYS),
+                "{input:?}"
+            );
+            let mut changed = indexed.clone();
+            changed.set("user.id", "new").unwrap();
+            assert_eq!(changed.get_indexed(&KEYS), changed.get_each(KEYS));
+            assert_eq!(changed.get_indexed(&KEYS)[1].as_deref(), Some("new"));
+        }
+    }
+
     /// The one-pass scanner and the piece-by-piece checker agree on every member of up to 6
     /// bytes over the characters that matter to the grammar.
     #[test]
@@ -1203,7 +1325,7 @@ mod tests {
                     continue;
                 }
                 assert_eq!(
-                    scan(member.as_bytes(), 0),
+                    scan(member.as_bytes(), 0).map(|s| (s.end, s.size)),
                     BaggageMember::check_slow(member)
                         .ok()
                         .map(|size| (member.len(), size)),

@@ -228,12 +228,20 @@ impl Traceparent {
     /// assert_eq!(out, "00-000000000000000000000000000000ab-00000000000000cd-00");
     /// ```
     pub fn write_to(&self, out: &mut String) {
-        out.push_str("00-");
-        self.trace_id.write_to(out);
-        out.push('-');
-        self.parent_id.write_to(out);
-        out.push('-');
-        self.flags.write_to(out);
+        // Laid out on the stack and pushed once: one copy, rather than a capacity check per
+        // piece.
+        let mut buf = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let pieces = [
+            (3..35, self.trace_id.to_u128()),
+            (36..52, u128::from(self.parent_id.to_u64())),
+            (53..55, u128::from(self.flags.bits())),
+        ];
+        for (range, value) in pieces {
+            if let Some(digits) = buf.get_mut(range) {
+                codec::fill_hex(digits, value);
+            }
+        }
+        codec::push_ascii(out, &buf);
     }
 
     /// The version-00 header value as a new string (55 characters).

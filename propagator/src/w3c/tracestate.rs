@@ -73,6 +73,9 @@ pub struct Tracestate<'a> {
     /// Validated text: every non-empty OWS-trimmed `,`-segment is a valid member.
     text: Cow<'a, str>,
     len: u8,
+    /// `text` is already the canonical header value (members joined with `,`, no OWS around
+    /// them, no empty ones): the usual case, written with one copy.
+    canonical: bool,
 }
 
 /// Iterates the OWS-trimmed, non-empty `,`-segments of `text`.
@@ -150,6 +153,7 @@ impl<'a> Tracestate<'a> {
         Tracestate {
             text: Cow::Borrowed(""),
             len: 0,
+            canonical: true,
         }
     }
 }
@@ -187,6 +191,7 @@ impl<'a> Tracestate<'a> {
 
     pub(crate) fn from_cow(text: Cow<'a, str>) -> Result<Self, ParseError> {
         let mut len = 0;
+        let mut member_bytes = 0;
         // Stops at the 33rd member: the work is bounded by the input length, never more.
         for member in segments(&text) {
             if len == TRACESTATE_MAX_MEMBERS {
@@ -194,10 +199,15 @@ impl<'a> Tracestate<'a> {
             }
             check_member(member)?;
             len += 1;
+            member_bytes += member.len();
         }
+        // Trimming and empty members only ever make the text longer than the members and
+        // their separators.
+        let canonical = member_bytes + len.saturating_sub(1) == text.len();
         Ok(Tracestate {
             len: len as u8,
             text,
+            canonical,
         })
     }
 
@@ -242,6 +252,11 @@ impl<'a> Tracestate<'a> {
     }
 
     /// The value of `key`, borrowed for `'a` when the text is borrowed.
+    /// Length of the text held (at least that of the header value written).
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     pub(crate) fn get_cow(&self, key: &str) -> Option<Cow<'a, str>> {
         match &self.text {
             Cow::Borrowed(text) => segments(text)
@@ -301,6 +316,7 @@ impl<'a> Tracestate<'a> {
         }
         self.text = Cow::Owned(out);
         self.len = len as u8;
+        self.canonical = true;
         Ok(())
     }
 
@@ -332,6 +348,7 @@ impl<'a> Tracestate<'a> {
         }
         self.text = Cow::Owned(out);
         self.len = len;
+        self.canonical = true;
         true
     }
 
@@ -346,6 +363,10 @@ impl<'a> Tracestate<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn write_to(&self, out: &mut String) {
+        if self.canonical {
+            out.push_str(&self.text);
+            return;
+        }
         for (i, member) in segments(&self.text).enumerate() {
             if i > 0 {
                 out.push(',');
@@ -387,6 +408,7 @@ impl<'a> Tracestate<'a> {
         Tracestate {
             text: Cow::Owned(self.text.into_owned()),
             len: self.len,
+            canonical: self.canonical,
         }
     }
 }
