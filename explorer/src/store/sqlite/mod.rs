@@ -225,6 +225,29 @@ impl Drop for Checkpointer {
     }
 }
 
+/// Spans per `INSERT` statement (15 parameters each, within SQLite's 32,766): one statement
+/// for many rows saves most of the per-statement work.
+const SPANS_PER_INSERT: usize = 64;
+/// Tag rows per `INSERT` statement (3 parameters each).
+const TAG_ROWS_PER_INSERT: usize = 256;
+
+const SPAN_INSERT: &str = "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
+     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags) VALUES ";
+const TAG_INSERT: &str = "INSERT OR IGNORE INTO tags (key, value, span) VALUES ";
+
+/// `items` in chunks of `size`, then the rest one by one: two statements per table in the
+/// statement cache, rather than one per chunk length (which made it drop and prepare again).
+fn statement_chunks<T>(items: &[T], size: usize) -> impl Iterator<Item = &[T]> {
+    let whole = items.len() / size * size;
+    items[..whole].chunks(size).chain(items[whole..].chunks(1))
+}
+
+/// `insert` (ending in `VALUES `) with `rows` rows of `columns` placeholders.
+fn insert_sql(insert: &str, columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(","));
+    format!("{insert}{}", vec![row; rows].join(","))
+}
+
 /// Writes spans; one per process, owned by one writer thread (or a test).
 #[derive(Debug)]
 pub struct Writer {
@@ -337,39 +360,62 @@ impl SpanWriter for Writer {
     fn insert(&mut self, spans: &[Span]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut span_stmt = tx.prepare_cached(
-                "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
-                     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?;
-            let mut tag_stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO tags (key, value, span) VALUES (?1, ?2, ?3)",
-            )?;
-            for span in spans {
-                let tags = serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into());
-                span_stmt.execute(params![
-                    span.trace_id,
-                    span.span_id,
-                    span.parent_id,
-                    span.service,
-                    span.name,
-                    span.resource,
-                    span.kind,
-                    span.start_ns,
-                    span.duration_ns,
-                    span.error,
-                    span.status_code,
-                    span.tag(IDENTITY_COLUMNS[0].0),
-                    span.tag(IDENTITY_COLUMNS[1].0),
-                    span.tag(IDENTITY_COLUMNS[2].0),
-                    tags,
-                ])?;
-                let id = tx.last_insert_rowid();
-                for (key, value) in &span.tags {
-                    if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
-                        tag_stmt.execute(params![key, value, id])?;
+            // The batch's tag rows, inserted in key order after its spans: each insert lands
+            // beside the one before (the pages are at hand), and one statement takes many rows.
+            let mut tag_rows: Vec<(&str, &str, i64)> = Vec::with_capacity(spans.len() * 8);
+            for chunk in statement_chunks(spans, SPANS_PER_INSERT) {
+                let mut stmt = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, chunk.len()))?;
+                let jsons: Vec<String> = chunk
+                    .iter()
+                    .map(|s| serde_json::to_string(&s.tags).unwrap_or_else(|_| "{}".into()))
+                    .collect();
+                let identities: Vec<[Option<&String>; 3]> = chunk
+                    .iter()
+                    .map(|s| IDENTITY_COLUMNS.map(|(attribute, _)| s.tags.get(attribute)))
+                    .collect();
+                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 15);
+                for ((span, tags), identity) in chunk.iter().zip(&jsons).zip(&identities) {
+                    values.extend_from_slice(&[
+                        &span.trace_id,
+                        &span.span_id,
+                        &span.parent_id,
+                        &span.service,
+                        &span.name,
+                        &span.resource,
+                        &span.kind,
+                        &span.start_ns,
+                        &span.duration_ns,
+                        &span.error,
+                        &span.status_code,
+                        &identity[0],
+                        &identity[1],
+                        &identity[2],
+                        tags,
+                    ]);
+                }
+                stmt.execute(values.as_slice())?;
+                // The rows of one INSERT get consecutive ids (each the largest yet plus one).
+                let first = tx.last_insert_rowid() + 1 - chunk.len() as i64;
+                for (span, id) in chunk.iter().zip(first..) {
+                    for (key, value) in &span.tags {
+                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none()
+                        {
+                            tag_rows.push((key, value, id));
+                        }
                     }
                 }
+            }
+            tag_rows.sort_unstable();
+            for chunk in statement_chunks(&tag_rows, TAG_ROWS_PER_INSERT) {
+                let mut stmt = tx.prepare_cached(&insert_sql(TAG_INSERT, 3, chunk.len()))?;
+                let values = chunk.iter().flat_map(|(key, value, span)| {
+                    [
+                        rusqlite::types::ToSqlOutput::from(*key),
+                        rusqlite::types::ToSqlOutput::from(*value),
+                        rusqlite::types::ToSqlOutput::from(*span),
+                    ]
+                });
+                stmt.execute(params_from_iter(values))?;
             }
         }
         tx.commit()?;
