@@ -174,12 +174,7 @@ fn write_loop(
             taken += job.spans.len().max(1);
             batch.append(&mut job.spans);
         }
-        let t0 = Instant::now();
-        let c0 = cpu_ns();
         let result = writer.insert(&batch).map_err(|e| e.to_string());
-        if std::env::var_os("INGEST_DEBUG").is_some() {
-            eprintln!("batch {} spans {} jobs insert {:?} cpu_ns_per_span {}", batch.len(), jobs.len(), t0.elapsed(), (cpu_ns() - c0) / batch.len().max(1) as u64);
-        }
         if let Err(e) = &result {
             eprintln!("usertrail-explorer: {} spans not stored: {e}", batch.len());
         }
@@ -197,8 +192,4 @@ fn write_loop(
             return;
         }
     }
-}
-
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0)
 }

@@ -15,9 +15,9 @@
 //! ```text
 //! spans_trace       (trace_id)                        trace waterfall, impacted users
 //! spans_start       (start_ns)                        newest first
-//! spans_by_usr      (usr_id, kind, start_ns)          @usr.id:…
-//! spans_by_account  (account_id, kind, start_ns)      @account.id:… (prefix wildcards too)
-//! spans_by_session  (session_id, kind, start_ns)      @session.id:…
+//! spans_by_usr      (usr_id, kind, start_ns)          @usr.id:…       } only the spans with
+//! spans_by_account  (account_id, kind, start_ns)      @account.id:…   } one (partial: `WHERE
+//! spans_by_session  (session_id, kind, start_ns)      @session.id:…   }  … IS NOT NULL`)
 //! spans_by_service  (service, kind, error, start_ns,  service:… status:error, and covering
 //!                    duration_ns, usr_id, account_id)  for group-bys on usr.id, account.id…
 //! spans_by_duration (duration_ns, kind, start_ns)     @duration:>5s
@@ -27,6 +27,15 @@
 //! picking the newest 50 (`kind = 'server'` is the explorer's default) read the index only;
 //! the 50 rows are fetched afterwards. The group-by of the seed questions (failing payments
 //! by user or account) reads `spans_by_service` alone.
+//!
+//! # Writing
+//!
+//! Every index is written on every insert, so there are no more than the queries need: the
+//! identity indexes leave out the spans without an identity (most spans: it is on entry spans
+//! only; a condition on the column, `= ?`, `>= ?`, `IS NOT NULL`, implies the index's), and
+//! `tags` has no index on `span` (retention finds a span's rows from its JSON). A batch is one
+//! transaction, its tag rows inserted in key order and many rows to a statement, and the WAL
+//! is copied into the file by a thread of its own (`Checkpointer`).
 
 mod sql;
 #[cfg(test)]
@@ -231,7 +240,8 @@ const SPANS_PER_INSERT: usize = 64;
 /// Tag rows per `INSERT` statement (3 parameters each).
 const TAG_ROWS_PER_INSERT: usize = 256;
 
-const SPAN_INSERT: &str = "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
+const SPAN_INSERT: &str =
+    "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
      start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags) VALUES ";
 const TAG_INSERT: &str = "INSERT OR IGNORE INTO tags (key, value, span) VALUES ";
 
@@ -398,8 +408,7 @@ impl SpanWriter for Writer {
                 let first = tx.last_insert_rowid() + 1 - chunk.len() as i64;
                 for (span, id) in chunk.iter().zip(first..) {
                     for (key, value) in &span.tags {
-                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none()
-                        {
+                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
                             tag_rows.push((key, value, id));
                         }
                     }
