@@ -279,8 +279,10 @@ impl Writer {
         // freed pages back to the file system.
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         configure(&conn)?;
+        // The WAL grows between checkpoints; once reset, it is cut back to 64 MiB.
         conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"
+            "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};
+             PRAGMA journal_size_limit = 67108864;"
         ))?;
         migrate(&conn)?;
         conn.execute_batch(SCHEMA)?;
