@@ -8,10 +8,13 @@
 //! * 200 with an `ExportTraceServiceResponse` once the spans are stored; spans that cannot be
 //!   stored (no valid trace or span id) are counted in its `partial_success`.
 //! * 400 with a `google.rpc.Status` for a body that does not decode; 413 for a body, or a
-//!   decompressed body, over the limit; 429 with `Retry-After` when the ingest queue is full,
-//!   503 with `Retry-After` when the store fails (both retryable by OTLP exporters).
+//!   decompressed body, over the limit; 429 with `Retry-After` when the ingest queue is full
+//!   or too many bytes are being decoded ([`DECODE_BUDGET`]), 503 with `Retry-After` when the
+//!   store fails (both retryable by OTLP exporters).
 
 mod convert;
+#[cfg(test)]
+mod tests;
 
 use std::io::Read;
 use std::sync::Arc;
@@ -25,7 +28,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use convert::{MAX_ATTRIBUTES, MAX_VALUE_CHARS, spans};
 
@@ -57,24 +60,56 @@ const UNAVAILABLE: i32 = 14;
 /// the body limit this bounds the memory requests hold before their spans reach the queue.
 pub const MAX_IN_FLIGHT: usize = 16;
 
+/// Bytes of (decompressed) bodies being decoded at the same time at most, or the body limit
+/// if that is more; past that, a 429 with `Retry-After`. Decoded, a body takes several times
+/// its size (a `String` or `Vec` per field): sixteen 16 MiB bodies at once would be hundreds
+/// of MiB, this keeps it to a few.
+pub const DECODE_BUDGET: usize = 32 << 20;
+
 /// The receiver's settings and its way into the store.
 #[derive(Clone, Debug)]
 pub struct Receiver {
     ingest: Ingest,
     max_body: usize,
     in_flight: Arc<Semaphore>,
+    /// One permit per byte of the bodies being decoded.
+    decoding: Arc<Semaphore>,
 }
 
 impl Receiver {
     /// A receiver handing spans to `ingest`, taking bodies of at most `max_body` bytes
     /// (compressed and decompressed).
     pub fn new(ingest: Ingest, max_body: usize) -> Self {
+        Self::with_decode_budget(ingest, max_body, DECODE_BUDGET)
+    }
+
+    /// [`new`](Self::new), with `budget` bytes decoded at once at most rather than
+    /// [`DECODE_BUDGET`] (never less than `max_body`, so that every body can be taken).
+    pub fn with_decode_budget(ingest: Ingest, max_body: usize, budget: usize) -> Self {
+        // tokio's semaphore takes at most `usize::MAX >> 3` permits, and u32 at a time.
+        let budget = budget.max(max_body).clamp(1, u32::MAX as usize);
         Receiver {
             ingest,
-            max_body,
+            max_body: max_body.min(budget),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            decoding: Arc::new(Semaphore::new(budget)),
         }
     }
+}
+
+fn busy(encoding: Encoding) -> Response {
+    failure(
+        encoding,
+        StatusCode::TOO_MANY_REQUESTS,
+        RESOURCE_EXHAUSTED,
+        "too many bytes being decoded at once: retry later".into(),
+    )
+}
+
+/// `n` bytes of the decoding budget, if free now.
+fn reserve(decoding: &Arc<Semaphore>, n: usize) -> Option<OwnedSemaphorePermit> {
+    let n = u32::try_from(n.max(1)).ok()?;
+    Arc::clone(decoding).try_acquire_many_owned(n).ok()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -147,11 +182,18 @@ fn decode(
     content_encoding: &str,
     bytes: &[u8],
     limit: usize,
+    decoding: &Arc<Semaphore>,
+    permit: &mut OwnedSemaphorePermit,
 ) -> Result<convert::Converted, Box<Response>> {
     let gunzipped;
     let plain: &[u8] = if content_encoding == "gzip" {
         match gunzip(bytes, limit) {
             Ok(Some(plain)) => {
+                // The decompressed body is what decodes: its bytes count too.
+                match reserve(decoding, plain.len()) {
+                    Some(more) => permit.merge(more),
+                    None => return Err(Box::new(busy(encoding))),
+                }
                 gunzipped = plain;
                 &gunzipped
             }
@@ -222,10 +264,25 @@ pub async fn export(State(receiver): State<Receiver>, request: Request) -> Respo
         )
             .into_response();
     }
+    let Some(mut decoding) = reserve(&receiver.decoding, bytes.len()) else {
+        return busy(encoding);
+    };
     // Decompressing and decoding 16 MiB is CPU work: off the async threads.
-    let decoded =
-        tokio::task::spawn_blocking(move || decode(encoding, &content_encoding, &bytes, limit))
-            .await;
+    let budget = Arc::clone(&receiver.decoding);
+    let decoded = tokio::task::spawn_blocking(move || {
+        let converted = decode(
+            encoding,
+            &content_encoding,
+            &bytes,
+            limit,
+            &budget,
+            &mut decoding,
+        );
+        // The request and its decoded objects are gone; the spans are counted by the queue.
+        drop(decoding);
+        converted
+    })
+    .await;
     drop(permit);
     let converted = match decoded {
         Ok(Ok(converted)) => converted,

@@ -15,9 +15,9 @@
 //! ```text
 //! spans_trace       (trace_id)                        trace waterfall, impacted users
 //! spans_start       (start_ns)                        newest first
-//! spans_by_usr      (usr_id, kind, start_ns)          @usr.id:…
-//! spans_by_account  (account_id, kind, start_ns)      @account.id:… (prefix wildcards too)
-//! spans_by_session  (session_id, kind, start_ns)      @session.id:…
+//! spans_by_usr      (usr_id, kind, start_ns)          @usr.id:…       } only the spans with
+//! spans_by_account  (account_id, kind, start_ns)      @account.id:…   } one (partial: `WHERE
+//! spans_by_session  (session_id, kind, start_ns)      @session.id:…   }  … IS NOT NULL`)
 //! spans_by_service  (service, kind, error, start_ns,  service:… status:error, and covering
 //!                    duration_ns, usr_id, account_id)  for group-bys on usr.id, account.id…
 //! spans_by_duration (duration_ns, kind, start_ns)     @duration:>5s
@@ -27,6 +27,15 @@
 //! picking the newest 50 (`kind = 'server'` is the explorer's default) read the index only;
 //! the 50 rows are fetched afterwards. The group-by of the seed questions (failing payments
 //! by user or account) reads `spans_by_service` alone.
+//!
+//! # Writing
+//!
+//! Every index is written on every insert, so there are no more than the queries need: the
+//! identity indexes leave out the spans without an identity (most spans: it is on entry spans
+//! only; a condition on the column, `= ?`, `>= ?`, `IS NOT NULL`, implies the index's), and
+//! `tags` has no index on `span` (retention finds a span's rows from its JSON). A batch is one
+//! transaction, its tag rows inserted in key order and many rows to a statement, and the WAL
+//! is copied into the file by a thread of its own (`Checkpointer`).
 
 mod sql;
 #[cfg(test)]
@@ -35,7 +44,9 @@ mod tests;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -110,16 +121,35 @@ CREATE TABLE IF NOT EXISTS tags (
     span  INTEGER NOT NULL,
     PRIMARY KEY (key, value, span)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tags_span ON tags (span);
 CREATE INDEX IF NOT EXISTS spans_trace ON spans (trace_id);
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_usr ON spans (usr_id, kind, start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_account ON spans (account_id, kind, start_ns);
-CREATE INDEX IF NOT EXISTS spans_by_session ON spans (session_id, kind, start_ns);
+CREATE INDEX IF NOT EXISTS spans_by_usr ON spans (usr_id, kind, start_ns)
+    WHERE usr_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS spans_by_account ON spans (account_id, kind, start_ns)
+    WHERE account_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS spans_by_session ON spans (session_id, kind, start_ns)
+    WHERE session_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS spans_by_service
     ON spans (service, kind, error, start_ns, duration_ns, usr_id, account_id);
 CREATE INDEX IF NOT EXISTS spans_by_duration ON spans (duration_ns, kind, start_ns);
 ";
+
+/// Drops what older stores have and this schema does not: `tags_span`, and the identity
+/// indexes from before they were partial (`SCHEMA` creates them again).
+fn migrate(conn: &Connection) -> Result<()> {
+    let stale: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND (name = 'tags_span'
+                 OR (name IN ('spans_by_usr', 'spans_by_account', 'spans_by_session')
+                     AND sql NOT LIKE '%WHERE%'))",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in stale {
+        conn.execute_batch(&format!("DROP INDEX {name}"))?;
+    }
+    Ok(())
+}
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
@@ -133,10 +163,108 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// WAL pages past which the writer checkpoints itself, should the [`Checkpointer`] fall behind
+/// (256 MiB of 4 KiB pages).
+const WRITER_CHECKPOINT_PAGES: u32 = 65_536;
+/// How long the [`Checkpointer`] lets commits gather between checkpoints.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies the WAL into the main file on a thread of its own, so that commits never wait for
+/// it. (SQLite's default, a checkpoint by the committing connection every 1,000 pages, made
+/// every few batches wait for the copy and its fsync: it took about half the writer's time.)
+/// Checkpoints are passive and at most every [`CHECKPOINT_EVERY`]: a page that several commits
+/// wrote in between is copied once.
+#[derive(Debug)]
+struct Checkpointer {
+    commits: Option<SyncSender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let (commits, rx) = sync_channel::<()>(1);
+        let thread = thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // Until a wait sees no commit.
+                    loop {
+                        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                            eprintln!("usertrail-explorer: checkpoint: {e}");
+                        }
+                        let until = Instant::now() + CHECKPOINT_EVERY;
+                        let mut more = false;
+                        loop {
+                            let left = until.saturating_duration_since(Instant::now());
+                            match rx.recv_timeout(left) {
+                                Ok(()) => more = true,
+                                Err(RecvTimeoutError::Timeout) => break,
+                                Err(RecvTimeoutError::Disconnected) => return,
+                            }
+                        }
+                        if !more {
+                            break;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::new(format!("checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            commits: Some(commits),
+            thread: Some(thread),
+        })
+    }
+
+    /// Says that a commit added to the WAL (never waits).
+    fn committed(&self) {
+        if let Some(commits) = &self.commits {
+            let _ = commits.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.commits.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Spans per `INSERT` statement (15 parameters each, within SQLite's 32,766): one statement
+/// for many rows saves most of the per-statement work.
+const SPANS_PER_INSERT: usize = 64;
+/// Tag rows per `INSERT` statement (3 parameters each).
+const TAG_ROWS_PER_INSERT: usize = 256;
+
+const SPAN_INSERT: &str =
+    "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
+     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags) VALUES ";
+const TAG_INSERT: &str = "INSERT OR IGNORE INTO tags (key, value, span) VALUES ";
+
+/// `items` in chunks of `size`, then the rest one by one: two statements per table in the
+/// statement cache, rather than one per chunk length (which made it drop and prepare again).
+fn statement_chunks<T>(items: &[T], size: usize) -> impl Iterator<Item = &[T]> {
+    let whole = items.len() / size * size;
+    items[..whole].chunks(size).chain(items[whole..].chunks(1))
+}
+
+/// `insert` (ending in `VALUES `) with `rows` rows of `columns` placeholders.
+fn insert_sql(insert: &str, columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(","));
+    format!("{insert}{}", vec![row; rows].join(","))
+}
+
 /// Writes spans; one per process, owned by one writer thread (or a test).
 #[derive(Debug)]
 pub struct Writer {
     conn: Connection,
+    path: std::path::PathBuf,
+    /// Started with the first insert (a [`Store`] opens a writer only to create the schema).
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Writer {
@@ -151,8 +279,18 @@ impl Writer {
         // freed pages back to the file system.
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         configure(&conn)?;
+        // The WAL grows between checkpoints; once reset, it is cut back to 64 MiB.
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};
+             PRAGMA journal_size_limit = 67108864;"
+        ))?;
+        migrate(&conn)?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Writer { conn })
+        Ok(Writer {
+            conn,
+            path: path.to_owned(),
+            checkpointer: None,
+        })
     }
 
     /// Deletes the oldest `limit` spans matching `condition` (with `?1` bound to `value`),
@@ -168,9 +306,27 @@ impl Writer {
             ),
             [value],
         )?;
+        {
+            // A span's tag rows are found by their whole key, from the span's JSON (which has
+            // every tag; those kept as columns have no row, and deleting them finds nothing):
+            // no index on `tags (span)` to maintain on every insert.
+            let mut tags = tx.prepare(
+                "SELECT j.key, j.value, s.id FROM temp.gone g JOIN spans s ON s.id = g.id,
+                     json_each(s.tags) j",
+            )?;
+            let mut delete =
+                tx.prepare_cached("DELETE FROM tags WHERE key = ?1 AND value = ?2 AND span = ?3")?;
+            let mut rows = tags.query([])?;
+            while let Some(row) = rows.next()? {
+                delete.execute(params![
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?
+                ])?;
+            }
+        }
         tx.execute_batch(
-            "DELETE FROM tags WHERE span IN (SELECT id FROM temp.gone);
-             DELETE FROM spans WHERE id IN (SELECT id FROM temp.gone);
+            "DELETE FROM spans WHERE id IN (SELECT id FROM temp.gone);
              DROP TABLE temp.gone;",
         )?;
         tx.commit()?;
@@ -216,42 +372,70 @@ impl SpanWriter for Writer {
     fn insert(&mut self, spans: &[Span]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut span_stmt = tx.prepare_cached(
-                "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
-                     start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?;
-            let mut tag_stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO tags (key, value, span) VALUES (?1, ?2, ?3)",
-            )?;
-            for span in spans {
-                let tags = serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into());
-                span_stmt.execute(params![
-                    span.trace_id,
-                    span.span_id,
-                    span.parent_id,
-                    span.service,
-                    span.name,
-                    span.resource,
-                    span.kind,
-                    span.start_ns,
-                    span.duration_ns,
-                    span.error,
-                    span.status_code,
-                    span.tag(IDENTITY_COLUMNS[0].0),
-                    span.tag(IDENTITY_COLUMNS[1].0),
-                    span.tag(IDENTITY_COLUMNS[2].0),
-                    tags,
-                ])?;
-                let id = tx.last_insert_rowid();
-                for (key, value) in &span.tags {
-                    if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
-                        tag_stmt.execute(params![key, value, id])?;
+            // The batch's tag rows, inserted in key order after its spans: each insert lands
+            // beside the one before (the pages are at hand), and one statement takes many rows.
+            let mut tag_rows: Vec<(&str, &str, i64)> = Vec::with_capacity(spans.len() * 8);
+            for chunk in statement_chunks(spans, SPANS_PER_INSERT) {
+                let mut stmt = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, chunk.len()))?;
+                let jsons: Vec<String> = chunk
+                    .iter()
+                    .map(|s| serde_json::to_string(&s.tags).unwrap_or_else(|_| "{}".into()))
+                    .collect();
+                let identities: Vec<[Option<&String>; 3]> = chunk
+                    .iter()
+                    .map(|s| IDENTITY_COLUMNS.map(|(attribute, _)| s.tags.get(attribute)))
+                    .collect();
+                let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 15);
+                for ((span, tags), identity) in chunk.iter().zip(&jsons).zip(&identities) {
+                    values.extend_from_slice(&[
+                        &span.trace_id,
+                        &span.span_id,
+                        &span.parent_id,
+                        &span.service,
+                        &span.name,
+                        &span.resource,
+                        &span.kind,
+                        &span.start_ns,
+                        &span.duration_ns,
+                        &span.error,
+                        &span.status_code,
+                        &identity[0],
+                        &identity[1],
+                        &identity[2],
+                        tags,
+                    ]);
+                }
+                stmt.execute(values.as_slice())?;
+                // The rows of one INSERT get consecutive ids (each the largest yet plus one).
+                let first = tx.last_insert_rowid() + 1 - chunk.len() as i64;
+                for (span, id) in chunk.iter().zip(first..) {
+                    for (key, value) in &span.tags {
+                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
+                            tag_rows.push((key, value, id));
+                        }
                     }
                 }
             }
+            tag_rows.sort_unstable();
+            for chunk in statement_chunks(&tag_rows, TAG_ROWS_PER_INSERT) {
+                let mut stmt = tx.prepare_cached(&insert_sql(TAG_INSERT, 3, chunk.len()))?;
+                let values = chunk.iter().flat_map(|(key, value, span)| {
+                    [
+                        rusqlite::types::ToSqlOutput::from(*key),
+                        rusqlite::types::ToSqlOutput::from(*value),
+                        rusqlite::types::ToSqlOutput::from(*span),
+                    ]
+                });
+                stmt.execute(params_from_iter(values))?;
+            }
         }
         tx.commit()?;
+        if self.checkpointer.is_none() {
+            self.checkpointer = Some(Checkpointer::start(&self.path)?);
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
         Ok(())
     }
 

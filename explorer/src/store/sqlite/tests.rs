@@ -184,6 +184,52 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
 }
 
 #[test]
+fn a_store_from_before_the_partial_indexes_is_migrated_and_answers_the_same() {
+    let tmp = TempStore::new("migrate");
+    let spans = synth::spans(2_000, 5);
+    {
+        let conn = Connection::open(tmp.path()).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        // The indexes as earlier versions made them.
+        conn.execute_batch(
+            "DROP INDEX spans_by_usr; DROP INDEX spans_by_account; DROP INDEX spans_by_session;
+             CREATE INDEX tags_span ON tags (span);
+             CREATE INDEX spans_by_usr ON spans (usr_id, kind, start_ns);
+             CREATE INDEX spans_by_account ON spans (account_id, kind, start_ns);
+             CREATE INDEX spans_by_session ON spans (session_id, kind, start_ns);",
+        )
+        .unwrap();
+    }
+    let mut writer = Writer::open(&tmp.path()).unwrap();
+    writer.insert(&spans).unwrap();
+    let indexes: Vec<(String, String)> = writer
+        .conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(indexes.iter().all(|(name, _)| name != "tags_span"));
+    for name in ["spans_by_usr", "spans_by_account", "spans_by_session"] {
+        let (_, sql) = indexes.iter().find(|(n, _)| n == name).unwrap();
+        assert!(sql.contains("IS NOT NULL"), "{sql}");
+    }
+    let store = Store::open(&tmp.path()).unwrap();
+    let traces = Traces::new(&spans, TimeRange::ALL);
+    for q in ["@usr.id:user_1*", "@account.id:premium_*", "@session.id:*"] {
+        let query = parse(q).unwrap();
+        let want = spans
+            .iter()
+            .filter(|s| s.kind == "server" && eval(query.expr().unwrap(), s, &traces))
+            .count();
+        assert!(want > 0, "{q}");
+        let got = store.search(&parse(q).unwrap(), Scope::default()).unwrap();
+        assert_eq!(got.total as usize, want, "{q}");
+    }
+}
+
+#[test]
 fn spans_round_trip_and_traces_come_back_in_order() {
     let tmp = TempStore::new("trace");
     let spans = synth::spans(200, 1);
