@@ -33,10 +33,8 @@ impl Server {
         // One folder per server: the benchmarks may start theirs beside the tests' one.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "usertrail-clickhouse-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("usertrail-clickhouse-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
         let http_port = free_port();
@@ -862,7 +860,9 @@ fn clickhouse_10m() {
     if reused == 0 {
         let mut writer = clickhouse::Writer::connect(&url).unwrap();
         let t = Instant::now();
-        synth::generate(n, 42, END_NS, 200_000, |chunk| writer.insert(chunk).unwrap());
+        synth::generate(n, 42, END_NS, 200_000, |chunk| {
+            writer.insert(chunk).unwrap()
+        });
         let secs = t.elapsed().as_secs_f64();
         let stored = store.count().unwrap();
         println!(
@@ -899,8 +899,9 @@ fn clickhouse_10m() {
         ("", "service"),
     ] {
         let query = parse(q).unwrap();
-        let (result, first, median) =
-            median_ms(RUNS, || store.group_by(&query, key, Scope::default()).unwrap());
+        let (result, first, median) = median_ms(RUNS, || {
+            store.group_by(&query, key, Scope::default()).unwrap()
+        });
         let label = format!(
             "group by {key} with p50/p95/p99: {}",
             if q.is_empty() { "(all)" } else { q }
