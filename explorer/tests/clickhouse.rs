@@ -30,7 +30,11 @@ fn free_port() -> u16 {
 
 impl Server {
     fn start() -> Server {
-        let dir = std::env::temp_dir().join(format!("usertrail-clickhouse-{}", std::process::id()));
+        // One folder per server: the benchmarks may start theirs beside the tests' one.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("usertrail-clickhouse-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tmp")).unwrap();
         let http_port = free_port();
@@ -246,8 +250,24 @@ fn answers_as_the_embedded_store_does(server: &Server) {
             want.sort_by(|a, b| a.span_id.cmp(&b.span_id));
             assert_eq!(got, want, "{q}: the spans themselves");
         }
-        // The newest first, cut to the limit.
+        // The newest first, cut to the limit: the first of all the matches.
         let newest = p.clickhouse.search(&query, Scope::default()).unwrap();
+        let every = p
+            .clickhouse
+            .search(
+                &query,
+                Scope {
+                    limit: 100_000,
+                    ..Scope::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(newest.total, every.total, "{q}");
+        assert_eq!(
+            newest.spans,
+            every.spans[..every.spans.len().min(50)],
+            "{q}: the newest 50"
+        );
         assert!(newest.spans.len() <= 50);
         assert!(
             newest
@@ -629,4 +649,277 @@ fn the_service_receives_otlp_into_clickhouse(server: &Server) {
     let spans = store.trace("5b8efff798038103d269b633813fc60c").unwrap();
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].tag("usr.id"), Some("user_789"));
+}
+
+/// `cargo test -p usertrail-explorer --release --test clickhouse -- --ignored --nocapture clickhouse_ingest_throughput`
+///
+/// As `tests/otlp.rs`'s `ingest_throughput` (4 clients, 400,000 spans over OTLP/HTTP
+/// protobuf, each request answered once its spans are stored), into a ClickHouse server of
+/// its own on the same machine.
+#[test]
+#[ignore = "a measurement: run with --release -- --ignored --nocapture clickhouse_ingest_throughput"]
+fn clickhouse_ingest_throughput() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, span};
+    use prost::Message;
+
+    const CLIENTS: u64 = 4;
+    const REQUESTS: u64 = 50;
+    const SPANS: u64 = 2_000;
+    let server = Server::start();
+    let url = server.url("ingest");
+    let data_dir = TempDir(std::env::temp_dir().join(format!(
+        "usertrail-clickhouse-ingest-{}",
+        std::process::id()
+    )));
+    let kv = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    };
+    let now_ns = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap();
+    // The same spans as `ingest_throughput`'s: a quarter entry spans with the identity.
+    let bodies: Vec<Vec<Vec<u8>>> = (0..CLIENTS)
+        .map(|c| {
+            (0..REQUESTS)
+                .map(|r| {
+                    let spans = (0..SPANS)
+                        .map(|i| {
+                            let n = (c * REQUESTS + r) * SPANS + i;
+                            let entry = i % 4 == 0;
+                            let start = now_ns - 1_000_000;
+                            opentelemetry_proto::tonic::trace::v1::Span {
+                                trace_id: [[0x42; 8], (n / 4 + 1).to_be_bytes()].concat(),
+                                span_id: (n + 1).to_be_bytes().to_vec(),
+                                parent_span_id: if entry { vec![] } else { vec![2; 8] },
+                                flags: if entry { 0x300 } else { 0x100 },
+                                name: "POST /api/checkout".into(),
+                                kind: if entry {
+                                    span::SpanKind::Server
+                                } else {
+                                    span::SpanKind::Internal
+                                } as i32,
+                                start_time_unix_nano: start,
+                                end_time_unix_nano: start + 250_000,
+                                attributes: [
+                                    ("user.id", format!("user_{}", n % 5_000)),
+                                    ("account.id", format!("account_{}", n % 800)),
+                                    ("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6".into()),
+                                    ("http.request.method", "POST".into()),
+                                    ("url.path", "/api/checkout".into()),
+                                ]
+                                .iter()
+                                .map(|(k, v)| kv(k, v))
+                                .collect(),
+                                ..Default::default()
+                            }
+                        })
+                        .collect();
+                    ExportTraceServiceRequest {
+                        resource_spans: vec![ResourceSpans {
+                            resource: Some(Resource {
+                                attributes: vec![
+                                    kv("service.name", "checkout"),
+                                    kv("telemetry.sdk.language", "python"),
+                                ],
+                                ..Default::default()
+                            }),
+                            scope_spans: vec![ScopeSpans {
+                                spans,
+                                ..Default::default()
+                            }],
+                            ..Default::default()
+                        }],
+                    }
+                    .encode_to_vec()
+                })
+                .collect()
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let secs = runtime.block_on(async {
+        let options = usertrail_explorer::server::Options {
+            listen: "127.0.0.1:0".into(),
+            data_dir: data_dir.0.clone(),
+            store: Some(url.clone()),
+            ..Default::default()
+        };
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(usertrail_explorer::server::run(
+            options,
+            move |addr| {
+                let _ = addr_tx.send(addr);
+            },
+            std::future::pending(),
+        ));
+        let base = format!("http://{}", addr_rx.await.expect("the service starts"));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for client_bodies in bodies {
+            let url = format!("{base}/v1/traces");
+            tasks.push(tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                for body in client_bodies {
+                    loop {
+                        let res = client
+                            .post(&url)
+                            .header("content-type", "application/x-protobuf")
+                            .body(body.clone())
+                            .send()
+                            .await
+                            .unwrap();
+                        match res.status().as_u16() {
+                            200 => break,
+                            429 | 503 => tokio::time::sleep(Duration::from_millis(50)).await,
+                            other => panic!("status {other}"),
+                        }
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        started.elapsed().as_secs_f64()
+    });
+    let total = CLIENTS * REQUESTS * SPANS;
+    println!(
+        "clickhouse_ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in ClickHouse in {secs:.1} s: {:.0} spans/s (load average {})",
+        total as f64 / secs,
+        load_average()
+    );
+    let store = clickhouse::Store::connect(&url).unwrap();
+    assert_eq!(store.count().unwrap(), total);
+}
+
+/// The machine's 1, 5 and 15 minute load averages, printed beside the numbers (other work on
+/// the machine slows them).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// The median of `runs` timings of `f` in ms, and its last answer.
+fn median_ms<T>(runs: usize, mut f: impl FnMut() -> T) -> (T, f64, f64) {
+    let t = Instant::now();
+    let mut out = f();
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = f();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (out, first, times[times.len() / 2])
+}
+
+/// The seed queries over 10,000,000 synthetic spans (`synth`, as `store_1m`), written straight
+/// through the store's writer in large batches. Minutes, so not part of the default run:
+///
+/// ```text
+/// cargo test -p usertrail-explorer --release --test clickhouse -- --ignored --nocapture clickhouse_10m
+/// ```
+///
+/// `STORE_SPANS=N` for another size; `CLICKHOUSE_BENCH_URL=clickhouse://host:port/db` uses a
+/// server already running (and the spans already in that database, if any) instead of one of
+/// its own.
+#[test]
+#[ignore = "10M spans: run with --release -- --ignored --nocapture clickhouse_10m"]
+fn clickhouse_10m() {
+    let n: usize = std::env::var("STORE_SPANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let (_server, url) = match std::env::var("CLICKHOUSE_BENCH_URL") {
+        Ok(url) => (None, url),
+        Err(_) => {
+            let server = Server::start();
+            let url = server.url("bench");
+            (Some(server), url)
+        }
+    };
+    let store = clickhouse::Store::connect(&url).unwrap();
+    let reused = store.count().unwrap();
+    println!();
+    if reused == 0 {
+        let mut writer = clickhouse::Writer::connect(&url).unwrap();
+        let t = Instant::now();
+        synth::generate(n, 42, END_NS, 200_000, |chunk| {
+            writer.insert(chunk).unwrap()
+        });
+        let secs = t.elapsed().as_secs_f64();
+        let stored = store.count().unwrap();
+        println!(
+            "clickhouse_10m: {stored} spans inserted in {secs:.1} s ({:.0} spans/s, batches of 200,000; load average {})",
+            stored as f64 / secs,
+            load_average()
+        );
+    } else {
+        println!("clickhouse_10m: {reused} spans already in {url}");
+    }
+    println!(
+        "clickhouse_10m: {:<58} {:>9} {:>10} {:>10}",
+        "query (entry spans only, newest 50 + total)", "matches", "first ms", "median ms"
+    );
+    const RUNS: usize = 5;
+    for q in [
+        "@usr.id:user_123 service:checkout status:error",
+        "@account.id:premium_*",
+        "@duration:>5s",
+        "@usr.id:user_123 service:checkout",
+        "service:payments status:error",
+    ] {
+        let query = parse(q).unwrap();
+        let (result, first, median) =
+            median_ms(RUNS, || store.search(&query, Scope::default()).unwrap());
+        println!(
+            "clickhouse_10m: {q:<58} {:>9} {first:>10.1} {median:>10.1}",
+            result.total
+        );
+    }
+    for (q, key) in [
+        ("service:payments status:error", "usr.id"),
+        ("@account.id:premium_*", "account.id"),
+        ("", "service"),
+    ] {
+        let query = parse(q).unwrap();
+        let (result, first, median) = median_ms(RUNS, || {
+            store.group_by(&query, key, Scope::default()).unwrap()
+        });
+        let label = format!(
+            "group by {key} with p50/p95/p99: {}",
+            if q.is_empty() { "(all)" } else { q }
+        );
+        println!(
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} groups)",
+            result.total, result.group_count
+        );
+    }
+    for q in ["service:payments status:error", "@duration:>5s"] {
+        let query = parse(q).unwrap();
+        let (impact, first, median) =
+            median_ms(RUNS, || store.impact(&query, Scope::default()).unwrap());
+        let label = format!("impacted users: {q}");
+        println!(
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} users on {} accounts)",
+            impact.spans, impact.user_count, impact.account_count
+        );
+    }
+    println!("clickhouse_10m: load average {}", load_average());
 }

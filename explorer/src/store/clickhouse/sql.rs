@@ -64,6 +64,10 @@ fn text_match(value: &str, matcher: &Matcher) -> String {
     match matcher {
         Matcher::Exact(v) => format!("{value} = {}", literal(v)),
         Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => "1".into(),
+        // A prefix (`premium_*`), the usual wildcard: a byte comparison, not a regex.
+        Matcher::Wildcard(parts) if parts.len() == 2 && parts[1].is_empty() => {
+            format!("startsWith({value}, {})", literal(&parts[0]))
+        }
         Matcher::Wildcard(parts) => format!("match({value}, {})", literal(&wildcard_regex(parts))),
         Matcher::Compare(cmp, n) => format!(
             "ifNull(toFloat64OrNull({value}) {} {}, 0)",
@@ -247,7 +251,11 @@ mod tests {
     fn wildcards_are_literal_apart_from_the_stars() {
         assert_eq!(
             compile(&parse("@account.id:premium_*").unwrap(), TimeRange::ALL),
-            r"(isNotNull(account_id) AND match(ifNull(account_id, ''), '(?s)^premium\\_.*$'))"
+            r"(isNotNull(account_id) AND startsWith(ifNull(account_id, ''), 'premium_'))"
+        );
+        assert_eq!(
+            compile(&parse("@account.id:*_4*").unwrap(), TimeRange::ALL),
+            r"(isNotNull(account_id) AND match(ifNull(account_id, ''), '(?s)^.*\\_4.*$'))"
         );
         assert_eq!(
             compile(&parse("@usr.id:*").unwrap(), TimeRange::ALL),
