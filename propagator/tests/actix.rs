@@ -3,8 +3,9 @@
 //! through the reqwest middleware; the entry spans are captured with `UsertrailLayer`.
 #![cfg(all(feature = "actix", feature = "axum", feature = "reqwest"))]
 
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+mod support;
+
+use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use axum::Router;
@@ -13,63 +14,19 @@ use axum::routing::get;
 use http::HeaderMap;
 use reqwest_middleware::ClientBuilder;
 use tracing::Instrument;
-use tracing_subscriber::prelude::*;
+use usertrail_propagator::TraceId;
 use usertrail_propagator::actix::PropagateContext;
 use usertrail_propagator::reqwest::PropagateContextMiddleware;
 use usertrail_propagator::tower::PropagateContextLayer;
-use usertrail_propagator::tracing::{
-    MemorySink, RequestContext, SpanKind, SpanRecord, TagValue, User, UsertrailLayer, set_user,
+use usertrail_propagator::tracing::{RequestContext, SpanKind, TagValue, User, set_user};
+
+use support::{
+    BROWSER_BAGGAGE, BROWSER_TRACE, BrowserToAToB, SESSION, browser_request, header, one, serve,
+    sink, spans_of,
 };
-use usertrail_propagator::{SpanId, TraceId};
-
-/// One subscriber for the whole test binary; tests tell their spans apart by trace id.
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        tracing_subscriber::registry()
-            .with(UsertrailLayer::new(sink.clone()).with_service("test"))
-            .init();
-        sink
-    })
-}
-
-/// The spans of `trace_id`, once `count` of them have closed.
-async fn spans_of(trace_id: TraceId, count: usize) -> Vec<SpanRecord> {
-    for _ in 0..200 {
-        let spans: Vec<SpanRecord> = sink()
-            .records()
-            .into_iter()
-            .filter(|r| r.trace_id == trace_id)
-            .collect();
-        if spans.len() >= count {
-            return spans;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("expected {count} spans for {trace_id}");
-}
-
-fn one<'a>(
-    spans: &'a [SpanRecord],
-    what: &str,
-    pred: impl Fn(&SpanRecord) -> bool,
-) -> &'a SpanRecord {
-    let found: Vec<_> = spans.iter().filter(|r| pred(r)).collect();
-    assert_eq!(found.len(), 1, "one {what} in {spans:#?}");
-    found[0]
-}
-
-const SESSION: &str = "5afb433c-40c3-4974-a7c2-8d5933cc67f6";
-const BROWSER_BAGGAGE: &str =
-    "session.id=5afb433c-40c3-4974-a7c2-8d5933cc67f6,user.id=user_123,account.id=account_456";
 
 /// The `traceparent` and `baggage` service B received.
 type Seen = Arc<Mutex<Vec<(Option<String>, Option<String>)>>>;
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).map(|v| v.to_str().unwrap().to_owned())
-}
 
 /// B (axum): records what came in; `set_user` from inside a child span.
 async fn orders(State(seen): State<Seen>, headers: HeaderMap) -> &'static str {
@@ -89,10 +46,7 @@ async fn serve_b(seen: Seen) -> String {
         .route("/b/orders", get(orders))
         .with_state(seen)
         .layer(PropagateContextLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve(app).await
 }
 
 /// A (actix-web): the request from the extensions, a child span, then a call to B.
@@ -144,46 +98,20 @@ async fn browser_to_actix_a_to_axum_b_is_one_trace_with_both_entry_spans_tagged(
     let b_url = serve_b(Arc::clone(&seen)).await;
     let a_url = serve_a(b_url);
 
-    let browser_trace = "00000000000000000dc58f7d2f4a95d4";
-    let browser_span = "065cc2043656824c";
-    let response = reqwest::Client::new()
-        .get(format!("{a_url}/a/checkout/7?step=pay"))
-        .header(
-            "traceparent",
-            format!("00-{browser_trace}-{browser_span}-03"),
-        )
-        .header("tracestate", "dd=s:1;o:rum")
-        .header("baggage", BROWSER_BAGGAGE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), browser_trace);
+    let body = browser_request(&format!("{a_url}/a/checkout/7?step=pay")).await;
+    assert_eq!(body, BROWSER_TRACE);
+    let BrowserToAToB {
+        a,
+        compute,
+        client: client_span,
+        b,
+        db,
+    } = BrowserToAToB::find("/a/checkout/7").await;
 
-    let trace_id = TraceId::parse(browser_trace).unwrap();
-    // A's entry, A's "compute", A's client span, B's entry, B's "db.query".
-    let spans = spans_of(trace_id, 5).await;
-    assert_eq!(spans.len(), 5, "{spans:#?}");
-    let a = one(&spans, "A entry", |r| {
-        r.kind == SpanKind::Server && r.tag("url.path") == Some("/a/checkout/7")
-    });
-    let b = one(&spans, "B entry", |r| {
-        r.kind == SpanKind::Server && r.tag("url.path") == Some("/b/orders")
-    });
-    let compute = one(&spans, "compute", |r| r.name == "compute");
-    let client_span = one(&spans, "client span", |r| r.kind == SpanKind::Client);
-    let db = one(&spans, "db.query", |r| r.name == "db.query");
-
-    // Parenting: browser -> A -> compute -> client -> B -> db.query.
-    assert_eq!(a.parent_id, Some(SpanId::parse(browser_span).unwrap()));
-    assert_eq!(compute.parent_id, Some(a.span_id));
-    assert_eq!(client_span.parent_id, Some(compute.span_id));
-    assert_eq!(b.parent_id, Some(client_span.span_id));
-    assert_eq!(db.parent_id, Some(b.span_id));
     let (traceparent, baggage) = seen.lock().unwrap()[0].clone();
     assert_eq!(
         traceparent.unwrap(),
-        format!("00-{browser_trace}-{}-03", client_span.span_id),
+        format!("00-{BROWSER_TRACE}-{}-03", client_span.span_id),
         "same trace, A's client span as parent, flags kept"
     );
     assert_eq!(baggage.as_deref(), Some(BROWSER_BAGGAGE));
@@ -198,7 +126,7 @@ async fn browser_to_actix_a_to_axum_b_is_one_trace_with_both_entry_spans_tagged(
     assert_eq!(b.tag("usr.role"), Some("admin"));
     assert_eq!(b.tag("account.id"), Some("account_456"));
     assert_eq!(b.tag("session.id"), Some(SESSION));
-    for child in [compute, client_span, db] {
+    for child in [&compute, &client_span, &db] {
         assert_eq!(child.tag("usr.id"), None, "{child:#?}");
     }
 

@@ -2,7 +2,9 @@
 //! through the reqwest middleware; the entry spans are captured with `UsertrailLayer`.
 #![cfg(all(feature = "axum", feature = "reqwest"))]
 
-use std::sync::{Arc, Mutex, OnceLock};
+mod support;
+
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -11,66 +13,19 @@ use axum::routing::get;
 use http::HeaderMap;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use tracing::Instrument;
-use tracing_subscriber::prelude::*;
+use usertrail_propagator::TraceId;
 use usertrail_propagator::axum::{Baggage, Identity, TraceContext};
 use usertrail_propagator::reqwest::PropagateContextMiddleware;
 use usertrail_propagator::tower::PropagateContextLayer;
 use usertrail_propagator::tracing::{
-    Account, BaggageTagKeys, IdentityAttributes, MemorySink, RequestContext, SpanKind, SpanRecord,
-    TagValue, User, UsertrailLayer, inject_current, set_account, set_user,
+    Account, BaggageTagKeys, IdentityAttributes, RequestContext, SpanKind, SpanRecord, TagValue,
+    User, inject_current, set_account, set_user,
 };
-use usertrail_propagator::{SpanId, TraceId};
 
-/// One subscriber for the whole test binary; tests tell their spans apart by trace id.
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        tracing_subscriber::registry()
-            .with(UsertrailLayer::new(sink.clone()).with_service("test"))
-            .init();
-        sink
-    })
-}
-
-/// The spans of `trace_id`, once `count` of them have closed (spans close just after the
-/// response is handed to hyper, so the client may see the response first).
-async fn spans_of(trace_id: TraceId, count: usize) -> Vec<SpanRecord> {
-    for _ in 0..200 {
-        let spans: Vec<SpanRecord> = sink()
-            .records()
-            .into_iter()
-            .filter(|r| r.trace_id == trace_id)
-            .collect();
-        if spans.len() >= count {
-            return spans;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let spans: Vec<_> = sink()
-        .records()
-        .into_iter()
-        .filter(|r| r.trace_id == trace_id)
-        .collect();
-    panic!("expected {count} spans for {trace_id}, got {spans:#?}");
-}
-
-fn one<'a>(
-    spans: &'a [SpanRecord],
-    what: &str,
-    pred: impl Fn(&SpanRecord) -> bool,
-) -> &'a SpanRecord {
-    let found: Vec<_> = spans.iter().filter(|r| pred(r)).collect();
-    assert_eq!(found.len(), 1, "one {what} in {spans:#?}");
-    found[0]
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
+use support::{
+    BROWSER_BAGGAGE, BROWSER_TRACE, BrowserToAToB, SESSION, browser_request, header, one, serve,
+    sink, spans_of,
+};
 
 fn client() -> ClientWithMiddleware {
     ClientBuilder::new(reqwest::Client::new())
@@ -79,9 +34,6 @@ fn client() -> ClientWithMiddleware {
 }
 
 const IDENTITY_TAGS: [&str; 3] = ["usr.id", "account.id", "session.id"];
-const SESSION: &str = "5afb433c-40c3-4974-a7c2-8d5933cc67f6";
-const BROWSER_BAGGAGE: &str =
-    "session.id=5afb433c-40c3-4974-a7c2-8d5933cc67f6,user.id=user_123,account.id=account_456";
 
 /// What service B received.
 #[derive(Clone, Debug, Default)]
@@ -92,10 +44,6 @@ struct Received {
 }
 
 type Seen = Arc<Mutex<Vec<Received>>>;
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).map(|v| v.to_str().unwrap().to_owned())
-}
 
 /// B's handler: a child span, and `set_user` from a nested function.
 async fn orders(
@@ -166,46 +114,21 @@ async fn browser_to_a_to_b_is_one_trace_with_both_entry_spans_tagged() {
     let b_url = serve(service_b(Arc::clone(&seen))).await;
     let a_url = serve(service_a(b_url)).await;
 
-    let browser_trace = "00000000000000000dc58f7d2f4a95d4";
-    let browser_span = "065cc2043656824c";
-    let response = reqwest::Client::new()
-        .get(format!("{a_url}/a/checkout"))
-        .header(
-            "traceparent",
-            format!("00-{browser_trace}-{browser_span}-03"),
-        )
-        .header("tracestate", "dd=s:1;o:rum")
-        .header("baggage", BROWSER_BAGGAGE)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), browser_trace);
+    let body = browser_request(&format!("{a_url}/a/checkout")).await;
+    assert_eq!(body, BROWSER_TRACE);
+    let BrowserToAToB {
+        a,
+        compute,
+        client: client_span,
+        b,
+        db,
+    } = BrowserToAToB::find("/a/checkout").await;
 
-    let trace_id = TraceId::parse(browser_trace).unwrap();
-    // A's entry, A's "compute", A's client span, B's entry, B's "db.query".
-    let spans = spans_of(trace_id, 5).await;
-    assert_eq!(spans.len(), 5, "{spans:#?}");
-    let a = one(&spans, "A entry", |r| {
-        r.kind == SpanKind::Server && r.tag("url.path") == Some("/a/checkout")
-    });
-    let b = one(&spans, "B entry", |r| {
-        r.kind == SpanKind::Server && r.tag("url.path") == Some("/b/orders")
-    });
-    let compute = one(&spans, "compute", |r| r.name == "compute");
-    let client_span = one(&spans, "client span", |r| r.kind == SpanKind::Client);
-    let db = one(&spans, "db.query", |r| r.name == "db.query");
-
-    // Parenting: browser -> A -> (compute -> client) -> B -> db.query.
+    // Parented browser -> A -> (compute -> client) -> B -> db.query (checked by `find`).
     assert_eq!(a.kind, SpanKind::Server);
     assert_eq!(b.kind, SpanKind::Server);
     assert_eq!(a.name, "http.request");
     assert_eq!(a.service, "test");
-    assert_eq!(a.parent_id, Some(SpanId::parse(browser_span).unwrap()));
-    assert_eq!(compute.parent_id, Some(a.span_id));
-    assert_eq!(client_span.parent_id, Some(compute.span_id));
-    assert_eq!(b.parent_id, Some(client_span.span_id));
-    assert_eq!(db.parent_id, Some(b.span_id));
     assert_ne!(a.span_id, b.span_id);
 
     // What A injected is what B recorded as its parent.
@@ -213,7 +136,7 @@ async fn browser_to_a_to_b_is_one_trace_with_both_entry_spans_tagged() {
     let traceparent = received.traceparent.unwrap();
     assert_eq!(
         traceparent,
-        format!("00-{browser_trace}-{}-03", client_span.span_id),
+        format!("00-{BROWSER_TRACE}-{}-03", client_span.span_id),
         "same trace, A's client span as parent, sampled + random kept"
     );
     let tracestate = received.tracestate.unwrap();
@@ -262,7 +185,7 @@ async fn browser_to_a_to_b_is_one_trace_with_both_entry_spans_tagged() {
     assert_eq!(b.tag("session.id"), Some(SESSION));
 
     // Children: same trace, no identity tags.
-    for child in [compute, client_span, db] {
+    for child in [&compute, &client_span, &db] {
         for tag in IDENTITY_TAGS.iter().chain(&["usr.role", "usr.plan"]) {
             assert_eq!(child.tag(tag), None, "{tag} on {child:#?}");
         }
