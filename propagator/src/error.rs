@@ -368,3 +368,26 @@ impl fmt::Display for InjectError {
 }
 
 impl core::error::Error for InjectError {}
+
+/// `FromStr` (an owned value) and `TryFrom<&str>` (one borrowing the text), both through the
+/// type's own `parse` and `into_owned`, for the header types that borrow their text.
+macro_rules! parse_impls {
+    ($ty:ident) => {
+        impl core::str::FromStr for $ty<'static> {
+            type Err = $crate::error::ParseError;
+            #[inline]
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::parse(s).map($ty::into_owned)
+            }
+        }
+
+        impl<'a> TryFrom<&'a str> for $ty<'a> {
+            type Error = $crate::error::ParseError;
+            #[inline]
+            fn try_from(s: &'a str) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+pub(crate) use parse_impls;

@@ -3,7 +3,6 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
-use core::str::FromStr;
 
 use crate::codec::{self, split_byte, split_once_byte};
 use crate::error::{ErrorKind, Field, ParseError};
@@ -338,21 +337,7 @@ impl fmt::Display for DatadogTracestate<'_> {
     }
 }
 
-impl FromStr for DatadogTracestate<'static> {
-    type Err = ParseError;
-    #[inline]
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DatadogTracestate::parse(s).map(DatadogTracestate::into_owned)
-    }
-}
-
-impl<'a> TryFrom<&'a str> for DatadogTracestate<'a> {
-    type Error = ParseError;
-    #[inline]
-    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
+crate::error::parse_impls!(DatadogTracestate);
 
 #[cfg(test)]
 mod tests {

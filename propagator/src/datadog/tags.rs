@@ -3,7 +3,6 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
-use core::str::FromStr;
 
 use crate::codec::{self, split_byte, split_once_byte, trim_ows};
 use crate::error::{ErrorKind, Field, ParseError};
@@ -308,21 +307,7 @@ impl fmt::Display for DatadogTags<'_> {
     }
 }
 
-impl FromStr for DatadogTags<'static> {
-    type Err = ParseError;
-    #[inline]
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DatadogTags::parse(s).map(DatadogTags::into_owned)
-    }
-}
-
-impl<'a> TryFrom<&'a str> for DatadogTags<'a> {
-    type Error = ParseError;
-    #[inline]
-    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
+crate::error::parse_impls!(DatadogTags);
 
 #[cfg(test)]
 mod tests {

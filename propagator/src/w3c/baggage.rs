@@ -12,7 +12,6 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
-use core::str::FromStr;
 
 use crate::carrier::{self, Injector};
 use crate::codec::{self, is_baggage_octet, is_token, split_byte, split_once_byte, trim_ows};
@@ -1191,21 +1190,7 @@ impl fmt::Display for Baggage<'_> {
     }
 }
 
-impl FromStr for Baggage<'static> {
-    type Err = ParseError;
-    #[inline]
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Baggage::parse(s).map(Baggage::into_owned)
-    }
-}
-
-impl<'a> TryFrom<&'a str> for Baggage<'a> {
-    type Error = ParseError;
-    #[inline]
-    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
+crate::error::parse_impls!(Baggage);
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,6 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
-use core::str::FromStr;
 
 use crate::codec;
 use crate::error::{ErrorKind, ParseError};
@@ -433,21 +432,7 @@ impl fmt::Display for Tracestate<'_> {
     }
 }
 
-impl FromStr for Tracestate<'static> {
-    type Err = ParseError;
-    #[inline]
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Tracestate::parse(s).map(Tracestate::into_owned)
-    }
-}
-
-impl<'a> TryFrom<&'a str> for Tracestate<'a> {
-    type Error = ParseError;
-    #[inline]
-    fn try_from(s: &'a str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
+crate::error::parse_impls!(Tracestate);
 
 #[cfg(test)]
 mod tests {
