@@ -8,7 +8,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::get;
+use support::{checkout_as_browser, get};
 
 use serde_json::Value;
 
@@ -57,25 +57,7 @@ async fn the_demo_exports_to_the_explorer_and_the_remap_tags_each_entry_span() {
     let ready: Value = ready_rx.await.expect("the demo did not start");
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!(
-            "{}/api/checkout",
-            ready["checkout"].as_str().unwrap()
-        ))
-        .header("content-type", "application/json")
-        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
-        .header(
-            "baggage",
-            "session.id=s-1,user.id=user_123,account.id=account_456",
-        )
-        .body(r#"{"items":[{"id":"beans","qty":2}],"card":"visa"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    checkout_as_browser(&ready, trace_id, "s-1", 2).await;
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let trace = loop {

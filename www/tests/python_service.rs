@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::get;
+use support::{checkout_as_browser, get};
 
 use serde_json::Value;
 
@@ -48,10 +48,6 @@ async fn ready_line(stdout: ChildStdout, prefix: &'static str) -> Value {
     });
     rx.await
         .unwrap_or_else(|_| panic!("no `{prefix}` line: the process did not start"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 #[tokio::test]
@@ -102,23 +98,7 @@ async fn a_python_service_called_with_the_browsers_baggage_is_found_by_user_in_t
 
     // What the browser SDK sends.
     let trace_id = "5b8efff798038103d269b633813fc60c";
-    let response = client()
-        .post(format!(
-            "{}/api/checkout",
-            ready["checkout"].as_str().unwrap()
-        ))
-        .header("content-type", "application/json")
-        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
-        .header(
-            "baggage",
-            "session.id=s-42,user.id=user_123,account.id=account_456",
-        )
-        .body(r#"{"items":[{"id":"beans","qty":3}],"card":"visa"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let order: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let order = checkout_as_browser(&ready, trace_id, "s-42", 3).await;
     assert_eq!(
         order["shipping"]["days"], 3,
         "checkout got the quote: {order}"

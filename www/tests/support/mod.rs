@@ -6,18 +6,44 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use usertrail_explorer::server::{self, Options};
 
+/// A client that never goes through a proxy (the services are on 127.0.0.1).
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
 /// A `GET` answered 200 with JSON.
 pub(crate) async fn get(url: &str) -> Value {
-    let res = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(url)
+    let res = client().get(url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    serde_json::from_slice(&res.bytes().await.unwrap()).unwrap()
+}
+
+/// A checkout of `qty` bags of beans as the browser SDK sends it to the demo's checkout
+/// service (`ready` is the demo's ready line): `trace_id` sampled, and `session`, `user_123`
+/// and `account_456` in the baggage. Asserts a 200; the order, as JSON.
+pub(crate) async fn checkout_as_browser(
+    ready: &Value,
+    trace_id: &str,
+    session: &str,
+    qty: u32,
+) -> Value {
+    let checkout = ready["checkout"].as_str().unwrap();
+    let response = client()
+        .post(format!("{checkout}/api/checkout"))
+        .header("content-type", "application/json")
+        .header("traceparent", format!("00-{trace_id}-b7ad6b7169203331-01"))
+        .header(
+            "baggage",
+            format!("session.id={session},user.id=user_123,account.id=account_456"),
+        )
+        .body(format!(
+            r#"{{"items":[{{"id":"beans","qty":{qty}}}],"card":"visa"}}"#
+        ))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    serde_json::from_slice(&res.bytes().await.unwrap()).unwrap()
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
 
 /// `usertrail-explorer` on a free loopback port, its store in `data_dir`: its base URL.
