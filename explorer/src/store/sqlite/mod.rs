@@ -556,6 +556,7 @@ fn keyed_select(
     let GroupKey {
         text: key_sql,
         params: mut all,
+        ..
     } = group_key(key).map_err(StoreError::new)?;
     let (cond, params) = condition(query, scope);
     all.extend(params);
@@ -902,7 +903,9 @@ impl SpanStore for Store {
 
     /// Tag analysis in one pass over the baseline's spans: every key's value of each, and
     /// whether it is also in the selection (the selection compiled as a condition on the same
-    /// rows), rather than two `GROUP BY`s per key. The same result as the trait's default.
+    /// rows), rather than two `GROUP BY`s per key. A tag with rows in `tags` is counted from
+    /// them, for the spans of that pass: reading it from each span's JSON took a third of
+    /// the time. The same result as the trait's default.
     ///
     /// # Errors
     ///
@@ -917,12 +920,22 @@ impl SpanStore for Store {
         if keys.is_empty() {
             return Ok(aggregate::tag_analysis(Vec::new(), scope.limit));
         }
-        let mut columns = Vec::with_capacity(keys.len() + 1);
+        // `s.id`, one column per key (NULL for those counted from tag rows), the selection.
+        let mut columns = vec!["s.id".to_owned()];
         let mut params = Vec::new();
-        for key in keys {
+        let mut from_rows = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
             let key = group_key(key).map_err(StoreError::new)?;
-            columns.push(key.text);
-            params.extend(key.params);
+            match key.tag {
+                Some(tag) if !COLUMN_TAGS.contains(&tag.as_str()) => {
+                    from_rows.push((i, tag));
+                    columns.push("NULL".into());
+                }
+                _ => {
+                    columns.push(key.text);
+                    params.extend(key.params);
+                }
+            }
         }
         // CASE, as WHERE would: a NULL condition does not select the span.
         let selected = sql::compile(selection, scope.range);
@@ -937,13 +950,31 @@ impl SpanStore for Store {
         ))?;
         let mut rows = stmt.query(params_from_iter(params.iter()))?;
         let mut tallies: Vec<ValueTally> = vec![ValueTally::default(); keys.len()];
+        // The spans of the pass and whether selected, for the keys counted from tag rows.
+        let mut spans: Vec<(i64, bool)> = Vec::new();
         let (mut baseline_total, mut selection_total) = (0u64, 0u64);
         while let Some(row) = rows.next()? {
-            let selected = row.get::<_, i64>(keys.len())? == 1;
+            let selected = row.get::<_, i64>(keys.len() + 1)? == 1;
             baseline_total += 1;
             selection_total += u64::from(selected);
+            if !from_rows.is_empty() {
+                spans.push((row.get(0)?, selected));
+            }
             for (i, tally) in tallies.iter_mut().enumerate() {
-                tally_value(tally, row.get_ref(i)?, selected);
+                tally_value(tally, row.get_ref(i + 1)?, selected);
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        spans.sort_unstable();
+        for (i, tag) in from_rows {
+            let mut stmt = conn.prepare_cached("SELECT value, span FROM tags WHERE key = ?1")?;
+            let mut rows = stmt.query([&tag])?;
+            while let Some(row) = rows.next()? {
+                let span: i64 = row.get(1)?;
+                if let Ok(at) = spans.binary_search_by_key(&span, |(id, _)| *id) {
+                    tally_value(&mut tallies[i], row.get_ref(0)?, spans[at].1);
+                }
             }
         }
         let per_key = keys

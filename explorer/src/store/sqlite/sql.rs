@@ -268,6 +268,8 @@ pub(super) struct GroupKey {
     pub(super) text: String,
     /// Its parameters.
     pub(super) params: Vec<Value>,
+    /// The tag it reads from the span's JSON, for a key without a column of its own.
+    pub(super) tag: Option<String>,
 }
 
 /// The group-by expression for `key`: `usr.id`, `account.id`, `session.id`, `service`,
@@ -282,6 +284,7 @@ pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
     let fixed = |text: &str| GroupKey {
         text: text.into(),
         params: Vec::new(),
+        tag: None,
     };
     if let Some(column) = super::identity_column(key) {
         return Ok(fixed(column));
@@ -297,6 +300,7 @@ pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
         other => GroupKey {
             text: "json_extract(s.tags, ?)".into(),
             params: vec![Value::Text(format!("$.\"{other}\""))],
+            tag: Some(other.into()),
         },
     })
 }
