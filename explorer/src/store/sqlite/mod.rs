@@ -817,7 +817,12 @@ impl SpanStore for Store {
         query: &Query,
         scope: Scope,
     ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)> {
-        let (cond, params) = condition(query, scope);
+        let (mut cond, params) = condition(query, scope);
+        // Failed spans are few: found in an index when one holds the query's columns, only
+        // their rows are read (not every row, for its `error`).
+        if query.expr().is_none_or(sql::index_only) {
+            cond = format!("s.id IN (SELECT s.id FROM spans s WHERE {cond})");
+        }
         let tag = |key: &str| format!("json_extract(s.tags, '$.\"{key}\"')");
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
