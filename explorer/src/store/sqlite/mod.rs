@@ -54,8 +54,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::aggregate::{self, EntryIdentity};
 use super::{
     ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
-    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TimeRange,
-    ValueCounts, stats,
+    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TagAnalysis,
+    TimeRange, ValueCounts, stats,
 };
 use crate::query::Query;
 use sql::{GroupKey, group_key};
@@ -544,6 +544,58 @@ fn value_text(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
     }
 }
 
+/// `SELECT <key>, <columns> FROM spans s WHERE <query and scope><tail>` and its parameters
+/// in order: the one preamble of [`SpanStore::group_by`] and [`SpanStore::value_counts`].
+fn keyed_select(
+    query: &Query,
+    key: &str,
+    scope: Scope,
+    columns: &str,
+    tail: &str,
+) -> Result<(String, Vec<rusqlite::types::Value>)> {
+    let GroupKey {
+        text: key_sql,
+        params: mut all,
+        ..
+    } = group_key(key).map_err(StoreError::new)?;
+    let (cond, params) = condition(query, scope);
+    all.extend(params);
+    Ok((
+        format!("SELECT {key_sql}, {columns} FROM spans s WHERE {cond}{tail}"),
+        all,
+    ))
+}
+
+/// Per value of one key of a tag analysis: its baseline and selection spans. (foldhash: with
+/// the default SipHash, the lookups took a fifth of a day's analysis.)
+type ValueTally = HashMap<String, (u64, u64), foldhash::fast::RandomState>;
+
+/// Adds one span to `tally` (a `NULL` value: the span has no such tag, not counted).
+fn tally_value(tally: &mut ValueTally, value: rusqlite::types::ValueRef<'_>, selected: bool) {
+    let counts = match value {
+        rusqlite::types::ValueRef::Null => return,
+        // The common case, looked up without allocating.
+        rusqlite::types::ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(text) => {
+                if let Some(counts) = tally.get_mut(text) {
+                    counts
+                } else {
+                    tally.entry(text.to_owned()).or_default()
+                }
+            }
+            Err(_) => tally
+                .entry(String::from_utf8_lossy(t).into_owned())
+                .or_default(),
+        },
+        other => match value_text(other) {
+            Some(text) => tally.entry(text).or_default(),
+            None => return,
+        },
+    };
+    counts.0 += 1;
+    counts.1 += u64::from(selected);
+}
+
 impl Store {
     /// Opens the store at `path` for reading (creating it if needed).
     ///
@@ -649,17 +701,11 @@ impl SpanStore for Store {
     ///
     /// A bad key, or SQLite failing.
     fn group_by(&self, query: &Query, key: &str, scope: Scope) -> Result<GroupByResult> {
-        let GroupKey {
-            text: key_sql,
-            params: key_params,
-        } = group_key(key).map_err(StoreError::new)?;
-        let (cond, params) = condition(query, scope);
+        let (select, params) = keyed_select(query, key, scope, "s.duration_ns, s.error", "")?;
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {key_sql}, s.duration_ns, s.error FROM spans s WHERE {cond}"
-        ))?;
+        let mut stmt = conn.prepare(&select)?;
         let mut groups: HashMap<Option<String>, (Vec<i64>, u64)> = HashMap::new();
-        let mut rows = stmt.query(params_from_iter(key_params.iter().chain(params.iter())))?;
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
         let mut total = 0u64;
         while let Some(row) = rows.next()? {
             let value = value_text(row.get_ref(0)?);
@@ -771,7 +817,12 @@ impl SpanStore for Store {
         query: &Query,
         scope: Scope,
     ) -> Result<(Vec<ErrorRow>, Vec<EntryIdentity>)> {
-        let (cond, params) = condition(query, scope);
+        let (mut cond, params) = condition(query, scope);
+        // Failed spans are few: found in an index when one holds the query's columns, only
+        // their rows are read (not every row, for its `error`).
+        if query.expr().is_none_or(sql::index_only) {
+            cond = format!("s.id IN (SELECT s.id FROM spans s WHERE {cond})");
+        }
         let tag = |key: &str| format!("json_extract(s.tags, '$.\"{key}\"')");
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
@@ -839,16 +890,10 @@ impl SpanStore for Store {
     ///
     /// A bad key, or SQLite failing.
     fn value_counts(&self, query: &Query, key: &str, scope: Scope) -> Result<ValueCounts> {
-        let GroupKey {
-            text: key_sql,
-            params: key_params,
-        } = group_key(key).map_err(StoreError::new)?;
-        let (cond, params) = condition(query, scope);
+        let (select, params) = keyed_select(query, key, scope, "count(*)", " GROUP BY 1")?;
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {key_sql}, count(*) FROM spans s WHERE {cond} GROUP BY 1"
-        ))?;
-        let mut rows = stmt.query(params_from_iter(key_params.iter().chain(params.iter())))?;
+        let mut stmt = conn.prepare(&select)?;
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
         let mut out = ValueCounts::default();
         while let Some(row) = rows.next()? {
             let n: i64 = row.get(1)?;
@@ -859,6 +904,106 @@ impl SpanStore for Store {
             }
         }
         Ok(out)
+    }
+
+    /// Tag analysis in one pass over the baseline's spans: every key's value of each, and
+    /// whether it is also in the selection (the selection compiled as a condition on the same
+    /// rows), rather than two `GROUP BY`s per key. A tag with rows in `tags` is counted from
+    /// them, for the spans of that pass: reading it from each span's JSON took a third of
+    /// the time. The same result as the trait's default.
+    ///
+    /// # Errors
+    ///
+    /// A bad key, or SQLite failing.
+    fn tag_analysis(
+        &self,
+        selection: &Query,
+        baseline: &Query,
+        keys: &[String],
+        scope: Scope,
+    ) -> Result<TagAnalysis> {
+        if keys.is_empty() {
+            return Ok(aggregate::tag_analysis(Vec::new(), scope.limit));
+        }
+        // `s.id`, one column per key (NULL for those counted from tag rows), the selection.
+        let mut columns = vec!["s.id".to_owned()];
+        let mut params = Vec::new();
+        let mut from_rows = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let key = group_key(key).map_err(StoreError::new)?;
+            match key.tag {
+                Some(tag) if !COLUMN_TAGS.contains(&tag.as_str()) => {
+                    from_rows.push((i, tag));
+                    columns.push("NULL".into());
+                }
+                _ => {
+                    columns.push(key.text);
+                    params.extend(key.params);
+                }
+            }
+        }
+        // CASE, as WHERE would: a NULL condition does not select the span.
+        let selected = sql::compile(selection, scope.range);
+        columns.push(format!("CASE WHEN {} THEN 1 ELSE 0 END", selected.text));
+        params.extend(selected.params);
+        let (cond, cond_params) = condition(baseline, scope);
+        params.extend(cond_params);
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {} FROM spans s WHERE {cond}",
+            columns.join(", ")
+        ))?;
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
+        let mut tallies: Vec<ValueTally> = vec![ValueTally::default(); keys.len()];
+        // The spans of the pass and whether selected, for the keys counted from tag rows.
+        let mut spans: Vec<(i64, bool)> = Vec::new();
+        let (mut baseline_total, mut selection_total) = (0u64, 0u64);
+        while let Some(row) = rows.next()? {
+            let selected = row.get::<_, i64>(keys.len() + 1)? == 1;
+            baseline_total += 1;
+            selection_total += u64::from(selected);
+            if !from_rows.is_empty() {
+                spans.push((row.get(0)?, selected));
+            }
+            for (i, tally) in tallies.iter_mut().enumerate() {
+                tally_value(tally, row.get_ref(i + 1)?, selected);
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        spans.sort_unstable();
+        for (i, tag) in from_rows {
+            let mut stmt = conn.prepare_cached("SELECT value, span FROM tags WHERE key = ?1")?;
+            let mut rows = stmt.query([&tag])?;
+            while let Some(row) = rows.next()? {
+                let span: i64 = row.get(1)?;
+                if let Ok(at) = spans.binary_search_by_key(&span, |(id, _)| *id) {
+                    tally_value(&mut tallies[i], row.get_ref(0)?, spans[at].1);
+                }
+            }
+        }
+        let per_key = keys
+            .iter()
+            .zip(tallies)
+            .map(|(key, tally)| {
+                let mut selection = ValueCounts {
+                    total: selection_total,
+                    counts: Vec::new(),
+                };
+                let mut base = ValueCounts {
+                    total: baseline_total,
+                    counts: Vec::with_capacity(tally.len()),
+                };
+                for (value, (in_baseline, in_selection)) in tally {
+                    if in_selection > 0 {
+                        selection.counts.push((value.clone(), in_selection));
+                    }
+                    base.counts.push((value, in_baseline));
+                }
+                (key.clone(), selection, base)
+            })
+            .collect();
+        Ok(aggregate::tag_analysis(per_key, scope.limit))
     }
 
     /// How many spans are stored.

@@ -213,13 +213,23 @@ impl Sql {
             Expr::Term(t) => self.term(t),
             // The trace ids of the spans matching the inner query (in the range: a trace's
             // spans start within moments of each other), materialized once by SQLite.
+            // When an index holds every column the inner query reads, its matches are found
+            // in the index and only their rows are read (for the trace id), not every row.
             Expr::Trace(inner) => {
-                self.push("s.trace_id IN (SELECT s.trace_id FROM spans s WHERE ");
+                let indexed = index_only(inner);
+                if indexed {
+                    self.push("s.trace_id IN (SELECT m.trace_id FROM spans m WHERE m.id IN (");
+                } else {
+                    self.push("s.trace_id IN (");
+                }
+                self.push("SELECT s.");
+                self.push(if indexed { "id" } else { "trace_id" });
+                self.push(" FROM spans s WHERE ");
                 let range = self.range.condition("s.start_ns");
                 self.push(&range);
                 self.push(" AND ");
                 self.expr(inner);
-                self.push(")");
+                self.push(if indexed { "))" } else { ")" });
             }
             // `IS NOT 1`: a term on a missing column is NULL, and NOT NULL would drop the span;
             // `-@usr.id:x` must keep spans that have no `usr.id`.
@@ -247,6 +257,26 @@ impl Sql {
     }
 }
 
+/// Whether the condition of `expr` reads only columns that an index of `spans` holds beside
+/// `kind` and `start_ns` (`spans_by_service`: service, error, duration, usr.id, account.id;
+/// the identity indexes; the `tags` rows, by `s.id`), so that SQLite can find its matches
+/// without reading the rows.
+pub(super) fn index_only(expr: &Expr) -> bool {
+    match expr {
+        Expr::Term(term) => match &term.field {
+            Field::Service | Field::Kind | Field::Status | Field::Duration => true,
+            Field::Resource | Field::Name | Field::TraceId | Field::SpanId => false,
+            Field::Tag(key) => match tag_column(key) {
+                Some(TagColumn::Text(_) | TagColumn::Bool(_)) | None => true,
+                Some(TagColumn::Integer(_)) => false,
+            },
+        },
+        Expr::Trace(_) => false,
+        Expr::Not(e) => index_only(e),
+        Expr::And(items) | Expr::Or(items) => items.iter().all(index_only),
+    }
+}
+
 /// `query` as a condition on `spans s` (`1` for the empty query); `trace(…)` looks at the
 /// spans in `range`.
 pub(super) fn compile(query: &Query, range: TimeRange) -> Sql {
@@ -268,6 +298,8 @@ pub(super) struct GroupKey {
     pub(super) text: String,
     /// Its parameters.
     pub(super) params: Vec<Value>,
+    /// The tag it reads from the span's JSON, for a key without a column of its own.
+    pub(super) tag: Option<String>,
 }
 
 /// The group-by expression for `key`: `usr.id`, `account.id`, `session.id`, `service`,
@@ -282,6 +314,7 @@ pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
     let fixed = |text: &str| GroupKey {
         text: text.into(),
         params: Vec::new(),
+        tag: None,
     };
     if let Some(column) = super::identity_column(key) {
         return Ok(fixed(column));
@@ -297,6 +330,7 @@ pub(super) fn group_key(key: &str) -> Result<GroupKey, String> {
         other => GroupKey {
             text: "json_extract(s.tags, ?)".into(),
             params: vec![Value::Text(format!("$.\"{other}\""))],
+            tag: Some(other.into()),
         },
     })
 }
@@ -319,7 +353,13 @@ mod tests {
         let sql = compile(&parse("@usr.id:u trace(status:error)").unwrap(), range);
         assert_eq!(
             sql.text,
-            "(s.usr_id = ? AND s.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.start_ns >= 5 AND s.start_ns < 9 AND s.error = 1))"
+            "(s.usr_id = ? AND s.trace_id IN (SELECT m.trace_id FROM spans m WHERE m.id IN (SELECT s.id FROM spans s WHERE s.start_ns >= 5 AND s.start_ns < 9 AND s.error = 1)))"
+        );
+        // A column no index has: the rows are read anyway, for their trace ids at once.
+        let sql = compile(&parse("trace(resource:a)").unwrap(), range);
+        assert_eq!(
+            sql.text,
+            "s.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.start_ns >= 5 AND s.start_ns < 9 AND s.resource = ?)"
         );
     }
 

@@ -901,3 +901,87 @@ fn a_query_over_its_budget_is_cancelled_with_a_clear_error() {
     let fine = Store::open(&dir.path()).unwrap();
     assert!(fine.group_by(&q, "usr.role", scope).is_ok());
 }
+
+/// The analysis as the trait's default computes it: two `value_counts` per key.
+fn tag_analysis_two_passes(
+    store: &Store,
+    selection: &Query,
+    baseline: &Query,
+    keys: &[String],
+    scope: Scope,
+) -> crate::store::TagAnalysis {
+    let selected = baseline.clone().and(selection.clone());
+    let per_key = keys
+        .iter()
+        .map(|key| {
+            let base = store.value_counts(baseline, key, scope).unwrap();
+            let sel = store.value_counts(&selected, key, scope).unwrap();
+            (key.clone(), sel, base)
+        })
+        .collect();
+    aggregate::tag_analysis(per_key, scope.limit)
+}
+
+#[test]
+fn tag_analysis_in_one_pass_is_the_two_pass_result() {
+    let tmp = TempStore::new("analysis-one-pass");
+    let spans = synth::spans(8_000, 23);
+    Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
+    let store = Store::open(&tmp.path()).unwrap();
+    // Columns, tag rows, keys kept only in the JSON, a key no span has, and one twice.
+    let every_kind = keys(&[
+        "usr.id",
+        "account.id",
+        "session.id",
+        "usr.role",
+        "service",
+        "resource",
+        "kind",
+        "status",
+        "error",
+        "http.response.status_code",
+        "duration_ms",
+        "card",
+        "no.such.tag",
+        "service",
+    ]);
+    let baselines = [Query::all(), parse("service:payments").unwrap()];
+    for range in ranges() {
+        for entry_only in [true, false] {
+            let scope = Scope {
+                entry_only,
+                limit: 7,
+                range,
+            };
+            for baseline in &baselines {
+                for q in synth::QUERIES {
+                    let selection = parse(q).unwrap();
+                    let want =
+                        tag_analysis_two_passes(&store, &selection, baseline, &every_kind, scope);
+                    let got = store
+                        .tag_analysis(&selection, baseline, &every_kind, scope)
+                        .unwrap();
+                    assert_eq!(
+                        serde_json::to_value(&got).unwrap(),
+                        serde_json::to_value(&want).unwrap(),
+                        "{q} in {baseline:?}, {scope:?}"
+                    );
+                }
+            }
+        }
+    }
+    let none = store
+        .tag_analysis(&Query::all(), &Query::all(), &[], Scope::default())
+        .unwrap();
+    assert_eq!((none.selection_total, none.baseline_total), (0, 0));
+    assert!(
+        store
+            .tag_analysis(
+                &Query::all(),
+                &Query::all(),
+                &keys(&["a\"b"]),
+                Scope::default()
+            )
+            .is_err()
+    );
+}
