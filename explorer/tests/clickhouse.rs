@@ -148,6 +148,44 @@ fn clickhouse_store() {
     retention_drops_the_oldest_spans(&server);
     the_service_receives_otlp_into_clickhouse(&server);
     monitors_read_the_same_values(&server);
+    tables_made_before_the_role_column_get_it(&server);
+}
+
+/// A `spans` table written by an explorer before `usr_role` existed: the next explorer adds
+/// the column, and impacted users still have their roles, read from the old parts' tags.
+fn tables_made_before_the_role_column_get_it(server: &Server) {
+    let spans = synth::spans(3_000, 11);
+    let url = server.url("before_role");
+    let mut writer = clickhouse::Writer::connect(&url).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/", server.http_port))
+            .body("ALTER TABLE before_role.spans DROP COLUMN usr_role")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    writer.insert(&spans).unwrap();
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("usertrail-before-role-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("spans.sqlite");
+    sqlite::Writer::open(&file).unwrap().insert(&spans).unwrap();
+    let sqlite = sqlite::Store::open(&file).unwrap();
+    let store = clickhouse::Store::connect(&url).unwrap();
+    let query = parse("service:payments status:error").unwrap();
+    let scope = Scope {
+        entry_only: false,
+        limit: 1_000,
+        range: TimeRange::ALL,
+    };
+    let want = sqlite.impact(&query, scope).unwrap();
+    let got = store.impact(&query, scope).unwrap();
+    assert!(want.users.iter().any(|u| u.role.is_some()), "{want:?}");
+    assert_eq!(got.users, want.users);
 }
 
 /// Every kind of monitor, whole and per group, gives the same readings on both stores.
