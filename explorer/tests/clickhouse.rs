@@ -2,12 +2,15 @@
 //! installs it), started on free loopback ports with a temporary data folder: the same
 //! spans, the same queries, the same answers as the embedded store.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::load_average;
 use usertrail_explorer::query::parse;
 use usertrail_explorer::store::{
     Retention, Scope, Span, SpanStore, SpanWriter, TimeRange, clickhouse, sqlite, synth,
@@ -98,24 +101,6 @@ impl Drop for Server {
 /// The end of the synthetic data.
 const END_NS: i64 = synth::TEST_END_NS;
 
-/// Every span, the last hour, a range in the middle of the day, and one open at the start.
-fn ranges() -> impl Iterator<Item = TimeRange> {
-    let hour = 3_600_000_000_000;
-    [
-        TimeRange::ALL,
-        TimeRange::last(Duration::from_secs(3600), END_NS),
-        TimeRange {
-            from_ns: Some(END_NS - 10 * hour),
-            to_ns: Some(END_NS - 4 * hour),
-        },
-        TimeRange {
-            from_ns: None,
-            to_ns: Some(END_NS - 20 * hour),
-        },
-    ]
-    .into_iter()
-}
-
 /// Both stores, holding the same spans.
 struct Pair {
     sqlite: sqlite::Store,
@@ -163,6 +148,44 @@ fn clickhouse_store() {
     retention_drops_the_oldest_spans(&server);
     the_service_receives_otlp_into_clickhouse(&server);
     monitors_read_the_same_values(&server);
+    tables_made_before_the_role_column_get_it(&server);
+}
+
+/// A `spans` table written by an explorer before `usr_role` existed: the next explorer adds
+/// the column, and impacted users still have their roles, read from the old parts' tags.
+fn tables_made_before_the_role_column_get_it(server: &Server) {
+    let spans = synth::spans(3_000, 11);
+    let url = server.url("before_role");
+    let mut writer = clickhouse::Writer::connect(&url).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/", server.http_port))
+            .body("ALTER TABLE before_role.spans DROP COLUMN usr_role")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    writer.insert(&spans).unwrap();
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("usertrail-before-role-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("spans.sqlite");
+    sqlite::Writer::open(&file).unwrap().insert(&spans).unwrap();
+    let sqlite = sqlite::Store::open(&file).unwrap();
+    let store = clickhouse::Store::connect(&url).unwrap();
+    let query = parse("service:payments status:error").unwrap();
+    let scope = Scope {
+        entry_only: false,
+        limit: 1_000,
+        range: TimeRange::ALL,
+    };
+    let want = sqlite.impact(&query, scope).unwrap();
+    let got = store.impact(&query, scope).unwrap();
+    assert!(want.users.iter().any(|u| u.role.is_some()), "{want:?}");
+    assert_eq!(got.users, want.users);
 }
 
 /// Every kind of monitor, whole and per group, gives the same readings on both stores.
@@ -225,7 +248,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         let query = parse(q).unwrap();
         for (entry_only, range) in [false, true]
             .into_iter()
-            .flat_map(|e| ranges().map(move |r| (e, r)))
+            .flat_map(|e| synth::test_ranges().map(move |r| (e, r)))
         {
             let scope = Scope {
                 entry_only,
@@ -297,7 +320,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         let query = parse(q).unwrap();
         for (entry_only, range) in [false, true]
             .into_iter()
-            .flat_map(|e| ranges().map(move |r| (e, r)))
+            .flat_map(|e| synth::test_ranges().map(move |r| (e, r)))
         {
             let scope = Scope {
                 entry_only,
@@ -327,7 +350,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         "@duration:>5s",
         "@usr.id:user_123",
     ] {
-        for range in ranges() {
+        for range in synth::test_ranges() {
             let scope = Scope {
                 entry_only: false,
                 limit: 1_000,
@@ -367,7 +390,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
         ("account.id", "premium_acme"),
         ("session.id", session),
     ] {
-        for range in ranges() {
+        for range in synth::test_ranges() {
             let scope = Scope {
                 limit: 1_000,
                 range,
@@ -404,7 +427,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
     ] {
         for (entry_only, range) in [false, true]
             .into_iter()
-            .flat_map(|e| ranges().map(move |r| (e, r)))
+            .flat_map(|e| synth::test_ranges().map(move |r| (e, r)))
         {
             let scope = Scope {
                 entry_only,
@@ -440,7 +463,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
     ] {
         for (entry_only, range) in [false, true]
             .into_iter()
-            .flat_map(|e| ranges().map(move |r| (e, r)))
+            .flat_map(|e| synth::test_ranges().map(move |r| (e, r)))
         {
             let scope = Scope {
                 entry_only,
@@ -478,7 +501,7 @@ fn answers_as_the_embedded_store_does(server: &Server) {
             .map(|e| format!("{} {} {:?}", e.service, e.resource, e.stats))
             .collect()
     };
-    for range in ranges() {
+    for range in synth::test_ranges() {
         let want = p.sqlite.endpoints(100_000, range).unwrap();
         let got = p.clickhouse.endpoints(100_000, range).unwrap();
         assert_eq!(rows(&got), rows(&want), "{range:?}");
@@ -585,15 +608,7 @@ fn the_service_receives_otlp_into_clickhouse(server: &Server) {
             store: Some(url.clone()),
             ..Default::default()
         };
-        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(usertrail_explorer::server::run(
-            options,
-            move |addr| {
-                let _ = addr_tx.send(addr);
-            },
-            std::future::pending(),
-        ));
-        let base = format!("http://{}", addr_rx.await.expect("the service starts"));
+        let base = support::serve(options, std::future::pending()).await;
         let start_ns = 1_800_000_000_000_000_000u64;
         let body = serde_json::json!({
             "resourceSpans": [{
@@ -659,12 +674,6 @@ fn the_service_receives_otlp_into_clickhouse(server: &Server) {
 #[test]
 #[ignore = "a measurement: run with --release -- --ignored --nocapture clickhouse_ingest_throughput"]
 fn clickhouse_ingest_throughput() {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, span};
-    use prost::Message;
-
     const CLIENTS: u64 = 4;
     const REQUESTS: u64 = 50;
     const SPANS: u64 = 2_000;
@@ -674,78 +683,7 @@ fn clickhouse_ingest_throughput() {
         "usertrail-clickhouse-ingest-{}",
         std::process::id()
     )));
-    let kv = |key: &str, value: &str| KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    };
-    let now_ns = u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    )
-    .unwrap();
-    // The same spans as `ingest_throughput`'s: a quarter entry spans with the identity.
-    let bodies: Vec<Vec<Vec<u8>>> = (0..CLIENTS)
-        .map(|c| {
-            (0..REQUESTS)
-                .map(|r| {
-                    let spans = (0..SPANS)
-                        .map(|i| {
-                            let n = (c * REQUESTS + r) * SPANS + i;
-                            let entry = i % 4 == 0;
-                            let start = now_ns - 1_000_000;
-                            opentelemetry_proto::tonic::trace::v1::Span {
-                                trace_id: [[0x42; 8], (n / 4 + 1).to_be_bytes()].concat(),
-                                span_id: (n + 1).to_be_bytes().to_vec(),
-                                parent_span_id: if entry { vec![] } else { vec![2; 8] },
-                                flags: if entry { 0x300 } else { 0x100 },
-                                name: "POST /api/checkout".into(),
-                                kind: if entry {
-                                    span::SpanKind::Server
-                                } else {
-                                    span::SpanKind::Internal
-                                } as i32,
-                                start_time_unix_nano: start,
-                                end_time_unix_nano: start + 250_000,
-                                attributes: [
-                                    ("user.id", format!("user_{}", n % 5_000)),
-                                    ("account.id", format!("account_{}", n % 800)),
-                                    ("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6".into()),
-                                    ("http.request.method", "POST".into()),
-                                    ("url.path", "/api/checkout".into()),
-                                ]
-                                .iter()
-                                .map(|(k, v)| kv(k, v))
-                                .collect(),
-                                ..Default::default()
-                            }
-                        })
-                        .collect();
-                    ExportTraceServiceRequest {
-                        resource_spans: vec![ResourceSpans {
-                            resource: Some(Resource {
-                                attributes: vec![
-                                    kv("service.name", "checkout"),
-                                    kv("telemetry.sdk.language", "python"),
-                                ],
-                                ..Default::default()
-                            }),
-                            scope_spans: vec![ScopeSpans {
-                                spans,
-                                ..Default::default()
-                            }],
-                            ..Default::default()
-                        }],
-                    }
-                    .encode_to_vec()
-                })
-                .collect()
-        })
-        .collect();
+    let bodies = support::ingest_bodies(CLIENTS, REQUESTS, SPANS);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -758,43 +696,8 @@ fn clickhouse_ingest_throughput() {
             store: Some(url.clone()),
             ..Default::default()
         };
-        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(usertrail_explorer::server::run(
-            options,
-            move |addr| {
-                let _ = addr_tx.send(addr);
-            },
-            std::future::pending(),
-        ));
-        let base = format!("http://{}", addr_rx.await.expect("the service starts"));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for client_bodies in bodies {
-            let url = format!("{base}/v1/traces");
-            tasks.push(tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                for body in client_bodies {
-                    loop {
-                        let res = client
-                            .post(&url)
-                            .header("content-type", "application/x-protobuf")
-                            .body(body.clone())
-                            .send()
-                            .await
-                            .unwrap();
-                        match res.status().as_u16() {
-                            200 => break,
-                            429 | 503 => tokio::time::sleep(Duration::from_millis(50)).await,
-                            other => panic!("status {other}"),
-                        }
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        started.elapsed().as_secs_f64()
+        let base = support::serve(options, std::future::pending()).await;
+        support::post_all(&base, bodies).await
     });
     let total = CLIENTS * REQUESTS * SPANS;
     println!(
@@ -804,14 +707,6 @@ fn clickhouse_ingest_throughput() {
     );
     let store = clickhouse::Store::connect(&url).unwrap();
     assert_eq!(store.count().unwrap(), total);
-}
-
-/// The machine's 1, 5 and 15 minute load averages, printed beside the numbers (other work on
-/// the machine slows them).
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 /// The median of `runs` timings of `f` in ms, and its last answer.
@@ -878,13 +773,7 @@ fn clickhouse_10m() {
         "query (entry spans only, newest 50 + total)", "matches", "first ms", "median ms"
     );
     const RUNS: usize = 5;
-    for q in [
-        "@usr.id:user_123 service:checkout status:error",
-        "@account.id:premium_*",
-        "@duration:>5s",
-        "@usr.id:user_123 service:checkout",
-        "service:payments status:error",
-    ] {
+    for q in synth::BENCH_SEARCHES {
         let query = parse(q).unwrap();
         let (result, first, median) =
             median_ms(RUNS, || store.search(&query, Scope::default()).unwrap());

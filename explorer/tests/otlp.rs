@@ -2,24 +2,22 @@
 //! OTLP/HTTP requests (protobuf from opentelemetry-proto's types, JSON as the OTLP spec
 //! writes it, gzip), then the spans are looked for through the explorer's JSON API.
 
+mod support;
+
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
+use opentelemetry_proto::tonic::trace::v1::span;
 use prost::Message;
 use serde_json::Value;
+use support::{PROTOBUF, kv, now_ns, otlp_span, request};
 use usertrail_explorer::server::{self, Options};
 use usertrail_explorer::store::Retention;
 use usertrail_propagator::tracing::INSTRUMENTATION_NAME;
-
-const PROTOBUF: &str = "application/x-protobuf";
 
 /// `google.rpc.Status`, as an OTLP exporter decodes an error body.
 #[derive(Clone, PartialEq, Message)]
@@ -58,99 +56,16 @@ async fn start(configure: impl FnOnce(&mut Options)) -> Explorer {
         ..Options::default()
     };
     configure(&mut options);
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        server::run(
-            options,
-            move |addr| {
-                let _ = addr_tx.send(addr);
-            },
-            async move {
-                let _ = stopped.await;
-            },
-        )
-        .await
-        .unwrap();
-    });
-    let addr = addr_rx.await.expect("the server starts");
+    let url = support::serve(options, async move {
+        let _ = stopped.await;
+    })
+    .await;
     Explorer {
-        url: format!("http://{addr}"),
+        url,
         dir,
         stop: Some(stop),
         client: reqwest::Client::new(),
-    }
-}
-
-fn now_ns() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    )
-    .unwrap()
-}
-
-fn kv(key: &str, value: &str) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.into())),
-        }),
-        ..Default::default()
-    }
-}
-
-const REMOTE_PARENT: u32 = 0x100 | 0x200;
-
-fn otlp_span(
-    trace: u8,
-    id: u8,
-    parent: Option<u8>,
-    kind: span::SpanKind,
-    name: &str,
-    attributes: &[(&str, &str)],
-) -> Span {
-    let start = now_ns() - 1_000_000;
-    Span {
-        trace_id: vec![trace; 16],
-        span_id: vec![id; 8],
-        parent_span_id: parent.map(|p| vec![p; 8]).unwrap_or_default(),
-        flags: if kind == span::SpanKind::Server {
-            REMOTE_PARENT
-        } else {
-            0x100
-        },
-        name: name.into(),
-        kind: kind as i32,
-        start_time_unix_nano: start,
-        end_time_unix_nano: start + 250_000,
-        attributes: attributes.iter().map(|(k, v)| kv(k, v)).collect(),
-        ..Default::default()
-    }
-}
-
-fn request(service: &str, scope: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", service),
-                    kv("telemetry.sdk.language", "python"),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: scope.into(),
-                    ..Default::default()
-                }),
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
     }
 }
 
@@ -816,70 +731,8 @@ async fn ingest_throughput() {
     const REQUESTS: u64 = 50;
     const SPANS: u64 = 2_000;
     let explorer = start(|_| {}).await;
-    let bodies: Vec<Vec<Vec<u8>>> = (0..CLIENTS)
-        .map(|c| {
-            (0..REQUESTS)
-                .map(|r| {
-                    let spans = (0..SPANS)
-                        .map(|i| {
-                            let n = (c * REQUESTS + r) * SPANS + i;
-                            let entry = i % 4 == 0;
-                            let mut s = otlp_span(
-                                1,
-                                1,
-                                (!entry).then_some(2),
-                                if entry {
-                                    span::SpanKind::Server
-                                } else {
-                                    span::SpanKind::Internal
-                                },
-                                "POST /api/checkout",
-                                &[
-                                    ("user.id", &format!("user_{}", n % 5_000)),
-                                    ("account.id", &format!("account_{}", n % 800)),
-                                    ("session.id", "5afb433c-40c3-4974-a7c2-8d5933cc67f6"),
-                                    ("http.request.method", "POST"),
-                                    ("url.path", "/api/checkout"),
-                                ],
-                            );
-                            s.trace_id = [[0x42; 8], (n / 4 + 1).to_be_bytes()].concat();
-                            s.span_id = (n + 1).to_be_bytes().to_vec();
-                            s
-                        })
-                        .collect();
-                    request("checkout", "x", spans).encode_to_vec()
-                })
-                .collect()
-        })
-        .collect();
-    let started = std::time::Instant::now();
-    let mut tasks = Vec::new();
-    for client_bodies in bodies {
-        let url = format!("{}/v1/traces", explorer.url);
-        tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            for body in client_bodies {
-                loop {
-                    let res = client
-                        .post(&url)
-                        .header("content-type", PROTOBUF)
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    match res.status().as_u16() {
-                        200 => break,
-                        429 | 503 => tokio::time::sleep(Duration::from_millis(50)).await,
-                        other => panic!("status {other}"),
-                    }
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let secs = started.elapsed().as_secs_f64();
+    let bodies = support::ingest_bodies(CLIENTS, REQUESTS, SPANS);
+    let secs = support::post_all(&explorer.url, bodies).await;
     let total = CLIENTS * REQUESTS * SPANS;
     println!(
         "ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in {secs:.1} s: {:.0} spans/s",

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Span;
+use super::{Span, TimeRange};
 
 /// A small, fast, seedable random number generator (SplitMix64).
 #[derive(Clone, Debug)]
@@ -354,6 +354,34 @@ pub const QUERIES: &[&str] = &[
 
 /// The end of the stores' test data: a fixed instant, so that time ranges in tests are exact.
 pub const TEST_END_NS: i64 = 1_800_000_000_000_000_000;
+
+/// Time ranges the stores' tests ask over: every span, the last hour before [`TEST_END_NS`],
+/// a range in the middle of the day, and one open at the start.
+pub fn test_ranges() -> impl Iterator<Item = TimeRange> {
+    let hour = 3_600_000_000_000;
+    [
+        TimeRange::ALL,
+        TimeRange::last(std::time::Duration::from_secs(3600), TEST_END_NS),
+        TimeRange {
+            from_ns: Some(TEST_END_NS - 10 * hour),
+            to_ns: Some(TEST_END_NS - 4 * hour),
+        },
+        TimeRange {
+            from_ns: None,
+            to_ns: Some(TEST_END_NS - 20 * hour),
+        },
+    ]
+    .into_iter()
+}
+
+/// The searches the stores' benchmarks time (the explorer's seed searches), entry spans only.
+pub const BENCH_SEARCHES: &[&str] = &[
+    "@usr.id:user_123 service:checkout status:error",
+    "@account.id:premium_*",
+    "@duration:>5s",
+    "@usr.id:user_123 service:checkout",
+    "service:payments status:error",
+];
 
 /// At least `n` spans (whole traces) ending at [`TEST_END_NS`], the same for the same `seed`:
 /// what the stores' tests load.

@@ -14,7 +14,8 @@
 //! rows back by their keys, and each key reads a whole granule of every column. The identity
 //! has columns of its own (`usr_id`, `account_id`, `session_id`, on entry spans only); every
 //! tag, identity included, is a row of the `tags` `Nested` column, so any tag can be searched
-//! and grouped on.
+//! and grouped on. `usr_role`, computed by the server from `tags` as it writes (see
+//! [`computed_columns`]), is added to tables made before it.
 //!
 //! Inserts are `RowBinary` batches, one per [`SpanWriter::insert`] (the explorer's ingest
 //! writes a batch at a time); one insert of fewer than a million rows is one block, which
@@ -31,7 +32,7 @@ use super::aggregate::{self, EntryIdentity};
 use super::{
     ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
     Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TimeRange,
-    ValueCounts, stats,
+    ValueCounts,
 };
 use crate::query::Query;
 use usertrail_propagator::{ACCOUNT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, USER_ID_ATTRIBUTE};
@@ -73,8 +74,25 @@ PARTITION BY day
 ORDER BY (service, kind, start_ns)
 SETTINGS index_granularity = 1024";
 
+/// The columns ClickHouse computes from the others as it writes a part (`MATERIALIZED`: no
+/// insert names them, and parts written before they existed compute them as they are read).
+/// `usr_role`, the `usr.role` tag of an entry span with a user, lets the impacted-users
+/// question read one small column instead of every entry span's tags.
+fn computed_columns() -> [(&'static str, String); 1] {
+    [(
+        "usr_role",
+        format!(
+            "Nullable(String) MATERIALIZED if(isNull(usr_id), NULL, {})",
+            sql::tag_value("usr.role")
+        ),
+    )]
+}
+
 const SPAN_COLUMNS: &str = "trace_id, span_id, parent_id, service, name, resource, kind, \
      start_ns, duration_ns, error, status_code, tags.key, tags.value";
+
+/// The percentiles of a group-by, as [`Group`] holds them: p50, p95, p99.
+const PERCENTILES: [f64; 3] = [0.50, 0.95, 0.99];
 
 /// Searches for at most this many spans read them by their keys (two queries, see
 /// [`Store::search`]); more would make the second query's text too long for the server.
@@ -175,6 +193,24 @@ impl Client {
             .collect()
     }
 
+    /// The rows of a `SELECT … LIMIT` (which must not say `FORMAT`), and how many rows there
+    /// were before the limit, when the server says (it counts them as it sorts: exact for a
+    /// query that sorts, as the keyed search does).
+    fn rows_before_limit<T: for<'de> Deserialize<'de>>(
+        &self,
+        sql: &str,
+    ) -> Result<(Vec<T>, Option<u64>)> {
+        #[derive(Deserialize)]
+        struct Answer<T> {
+            data: Vec<T>,
+            rows_before_limit_at_least: Option<u64>,
+        }
+        let text = self.run(&format!("{sql} FORMAT JSON"), b"")?;
+        let answer: Answer<T> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::new(format!("ClickHouse answered `{}`: {e}", text.trim())))?;
+        Ok((answer.data, answer.rows_before_limit_at_least))
+    }
+
     fn create(&self) -> Result<()> {
         // The database in the URL may not exist yet: create it from the default one.
         let mut client = self.clone();
@@ -184,6 +220,31 @@ impl Client {
             b"",
         )?;
         self.run(&SCHEMA.replace("{db}", &self.database), b"")?;
+        // Columns the server computes as it writes, added to tables made before them. 18.16
+        // has no `ADD COLUMN IF NOT EXISTS`: look first, and let a racing explorer win.
+        for (column, definition) in computed_columns() {
+            let exists = || -> Result<bool> {
+                let rows: Vec<Count> = self.rows(&format!(
+                    "SELECT count() AS n FROM system.columns
+                     WHERE database = {} AND table = 'spans' AND name = {}",
+                    sql::literal(&self.database),
+                    sql::literal(column)
+                ))?;
+                Ok(rows.first().is_some_and(|c| c.n > 0))
+            };
+            if !exists()? {
+                let added = self.run(
+                    &format!(
+                        "ALTER TABLE {}.spans ADD COLUMN {column} {definition}",
+                        self.database
+                    ),
+                    b"",
+                );
+                if added.is_err() && !exists()? {
+                    added?;
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -377,71 +438,75 @@ struct Count {
 }
 
 impl Store {
-    /// The newest `limit` spans that match `cond`, newest first.
-    fn newest(&self, cond: &str, limit: usize) -> Result<Vec<Row>> {
+    /// The newest `limit` spans that match `cond`, newest first, and how many match when the
+    /// search counted them on the way.
+    fn newest(&self, cond: &str, limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
         let order = "ORDER BY start_ns DESC, span_id DESC";
-        Ok(if limit <= KEYED_FETCH_LIMIT {
-            // Sorting every match with its tags read costs seconds at millions of spans: find
-            // the newest by their keys alone, then read those rows through the primary key.
-            #[derive(Deserialize)]
-            struct Key {
-                service: String,
-                kind: String,
-                start_ns: i64,
-                span_id: String,
-            }
-            let keys: Vec<Key> = self.client.rows(&format!(
-                "SELECT service, kind, start_ns, span_id FROM spans WHERE {cond} {order} LIMIT {limit}"
-            ))?;
-            if keys.is_empty() {
-                Vec::new()
-            } else {
-                let tuples: Vec<String> = keys
-                    .iter()
-                    .map(|k| {
-                        format!(
-                            "({}, {}, {})",
-                            sql::literal(&k.service),
-                            sql::literal(&k.kind),
-                            k.start_ns
-                        )
-                    })
-                    .collect();
-                let ids: Vec<String> = keys.iter().map(|k| sql::literal(&k.span_id)).collect();
-                self.client.rows(&format!(
-                    "SELECT {SPAN_COLUMNS} FROM spans
-                     WHERE (service, kind, start_ns) IN ({}) AND span_id IN ({})
-                     {order} LIMIT {limit}",
-                    tuples.join(", "),
-                    ids.join(", ")
-                ))?
-            }
-        } else {
-            self.client.rows(&format!(
+        if limit > KEYED_FETCH_LIMIT {
+            let rows = self.client.rows(&format!(
                 "SELECT {SPAN_COLUMNS} FROM spans WHERE {cond} {order} LIMIT {limit}"
-            ))?
-        })
+            ))?;
+            return Ok((rows, None));
+        }
+        // Sorting every match with its tags read costs seconds at millions of spans: find the
+        // newest by their keys alone (counting the matches as they are sorted, so no second
+        // scan counts them), then read those rows through the primary key.
+        #[derive(Deserialize)]
+        struct Key {
+            service: String,
+            kind: String,
+            start_ns: i64,
+            span_id: String,
+        }
+        let (keys, total): (Vec<Key>, _) = self.client.rows_before_limit(&format!(
+            "SELECT service, kind, start_ns, span_id FROM spans WHERE {cond} {order} LIMIT {limit}"
+        ))?;
+        if keys.is_empty() {
+            return Ok((Vec::new(), Some(0)));
+        }
+        let tuples: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "({}, {}, {})",
+                    sql::literal(&k.service),
+                    sql::literal(&k.kind),
+                    k.start_ns
+                )
+            })
+            .collect();
+        let ids: Vec<String> = keys.iter().map(|k| sql::literal(&k.span_id)).collect();
+        let rows = self.client.rows(&format!(
+            "SELECT {SPAN_COLUMNS} FROM spans
+             WHERE (service, kind, start_ns) IN ({}) AND span_id IN ({})
+             {order} LIMIT {limit}",
+            tuples.join(", "),
+            ids.join(", ")
+        ))?;
+        // Fewer keys than the limit are every match, whatever the server counted.
+        let total = if keys.len() < limit {
+            Some(keys.len() as u64)
+        } else {
+            total.filter(|&n| n >= keys.len() as u64)
+        };
+        Ok((rows, total))
     }
 }
 
 impl SpanStore for Store {
     fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult> {
         let cond = condition(query, scope);
-        // The count and the newest rows are separate scans: side by side, on two cores.
-        let (total, rows) = std::thread::scope(|s| {
-            let total = s.spawn(|| {
-                self.client
-                    .rows::<Count>(&format!("SELECT count() AS n FROM spans WHERE {cond}"))
-            });
-            let rows = self.newest(&cond, scope.limit);
-            let total = total
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (total, rows)
-        });
-        let (total, rows) = (total?, rows?);
+        let (rows, total) = self.newest(&cond, scope.limit)?;
+        let total = match total {
+            Some(n) => n,
+            None => self
+                .client
+                .rows::<Count>(&format!("SELECT count() AS n FROM spans WHERE {cond}"))?
+                .first()
+                .map_or(0, |c| c.n),
+        };
         Ok(SearchResult {
-            total: total.first().map_or(0, |c| c.n),
+            total,
             spans: rows.into_iter().map(Span::from).collect(),
         })
     }
@@ -461,18 +526,51 @@ impl SpanStore for Store {
         #[derive(Deserialize)]
         struct G {
             g: Option<String>,
+            n: u64,
             errors: u64,
-            durations: Vec<i64>,
+            p0: i64,
+            p1: i64,
+            p2: i64,
         }
+        // Nearest rank, as `store::percentile` takes it: the ceil(p × n)-th smallest, computed
+        // on the server (the durations stay there). `quantileExact(p)` answers the
+        // (floor(p × n) + 1)-th, the same unless p × n is whole; then the level just below p
+        // answers the (p × n)-th (for groups under 10^12 spans). Sorting the durations with
+        // `arraySort` instead costs seconds at millions of spans.
+        let levels = PERCENTILES
+            .map(|p| format!("{p:?}, {:?}", p - 1e-12))
+            .join(", ");
+        let pick = |i: usize| {
+            let p = PERCENTILES[i];
+            format!(
+                "if(ceil({p:?} * n) = {p:?} * n, q[{}], q[{}]) AS p{i}",
+                2 * i + 2,
+                2 * i + 1
+            )
+        };
         let rows: Vec<G> = self.client.rows(&format!(
-            "SELECT {key_sql} AS g, countIf(error = 1) AS errors, groupArray(duration_ns) AS durations
-             FROM spans WHERE {cond} GROUP BY g"
+            "SELECT g, n, errors, {}, {}, {}
+             FROM (SELECT {key_sql} AS g, count() AS n, countIf(error = 1) AS errors,
+                          quantilesExact({levels})(duration_ns) AS q
+                   FROM spans WHERE {cond} GROUP BY g)",
+            pick(0),
+            pick(1),
+            pick(2)
         ))?;
-        let total = rows.iter().map(|g| g.durations.len() as u64).sum();
+        let total = rows.iter().map(|g| g.n).sum();
         let group_count = rows.len();
         let mut groups: Vec<Group> = rows
             .into_iter()
-            .map(|g| stats(g.g, g.durations, g.errors))
+            .map(|g| Group {
+                value: g.g,
+                count: g.n,
+                errors: g.errors,
+                #[allow(clippy::cast_precision_loss)]
+                error_rate: g.errors as f64 / g.n as f64,
+                p50_ns: g.p0,
+                p95_ns: g.p1,
+                p99_ns: g.p2,
+            })
             .collect();
         aggregate::sort_groups(&mut groups);
         groups.truncate(scope.limit);
@@ -506,10 +604,9 @@ impl SpanStore for Store {
         }
         let entries: Vec<Entry> = self.client.rows(&format!(
             "SELECT trace_id, usr_id, account_id, session_id, start_ns,
-                    if(isNull(usr_id), NULL, {}) AS role
+                    usr_role AS role
              FROM spans
-             WHERE kind = 'server' AND trace_id IN (SELECT trace_id FROM spans WHERE {cond})",
-            sql::tag_value("usr.role")
+             WHERE kind = 'server' AND trace_id IN (SELECT trace_id FROM spans WHERE {cond})"
         ))?;
         Ok(aggregate::impact(
             spans,

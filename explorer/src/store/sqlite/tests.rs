@@ -124,24 +124,6 @@ fn eval(e: &Expr, s: &Span, traces: &Traces<'_>) -> bool {
 /// The end of the synthetic data.
 const END_NS: i64 = synth::TEST_END_NS;
 
-/// Every span, the last hour, a range in the middle of the day, and one open at the start.
-fn ranges() -> impl Iterator<Item = TimeRange> {
-    let hour = 3_600_000_000_000;
-    [
-        TimeRange::ALL,
-        TimeRange::last(std::time::Duration::from_secs(3600), END_NS),
-        TimeRange {
-            from_ns: Some(END_NS - 10 * hour),
-            to_ns: Some(END_NS - 4 * hour),
-        },
-        TimeRange {
-            from_ns: None,
-            to_ns: Some(END_NS - 20 * hour),
-        },
-    ]
-    .into_iter()
-}
-
 #[test]
 fn every_query_finds_exactly_what_the_oracle_finds() {
     let tmp = TempStore::new("oracle");
@@ -154,7 +136,7 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
         let expr = query.expr().unwrap();
         for (entry_only, range) in [false, true]
             .into_iter()
-            .flat_map(|e| ranges().map(move |r| (e, r)))
+            .flat_map(|e| synth::test_ranges().map(move |r| (e, r)))
         {
             let traces = Traces::new(&spans, range);
             let want: BTreeSet<&str> = spans
@@ -301,7 +283,7 @@ fn group_by_counts_errors_and_percentiles() {
     assert!(store.group_by(&failing, "", Scope::default()).is_err());
 
     // In a time range, the counts are the range's.
-    for range in ranges() {
+    for range in synth::test_ranges() {
         let scope = Scope {
             range,
             ..Scope::default()
@@ -460,13 +442,7 @@ fn store_1m() {
         "query (entry spans only, newest 50 + total)", "matches", "first ms", "best ms"
     );
     let mut worst: f64 = 0.0;
-    for q in [
-        "@usr.id:user_123 service:checkout status:error",
-        "@account.id:premium_*",
-        "@duration:>5s",
-        "@usr.id:user_123 service:checkout",
-        "service:payments status:error",
-    ] {
+    for q in synth::BENCH_SEARCHES {
         let query = parse(q).unwrap();
         let (result, first, best) = time(|| store.search(&query, Scope::default()).unwrap());
         println!(
@@ -626,7 +602,7 @@ fn activity_lists_one_users_requests_in_time_order() {
     let spans = synth::spans(20_000, 13);
     Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
     let store = Store::open(&tmp.path()).unwrap();
-    for range in ranges() {
+    for range in synth::test_ranges() {
         let scope = Scope {
             limit: 10_000,
             range,
