@@ -922,7 +922,7 @@ fn tag_analysis_in_one_pass_is_the_two_pass_result() {
         "service",
     ]);
     let baselines = [Query::all(), parse("service:payments").unwrap()];
-    for range in ranges() {
+    for range in synth::test_ranges() {
         for entry_only in [true, false] {
             let scope = Scope {
                 entry_only,
