@@ -13,8 +13,6 @@ use tokio::sync::oneshot;
 
 use crate::store::{Retention, Span, SpanWriter};
 
-/// Spans per transaction at most (a batch takes whole requests, so it may go over by one).
-const BATCH_SPANS: usize = 16_384;
 /// How often retention is enforced.
 const RETENTION_EVERY: Duration = Duration::from_secs(1);
 
@@ -146,7 +144,8 @@ fn write_loop(
     enforce(&mut *writer, &retention);
     let mut last_retention = Instant::now();
     let mut jobs: Vec<Job> = Vec::new();
-    let mut batch: Vec<Span> = Vec::with_capacity(BATCH_SPANS);
+    let batch_spans = writer.batch_spans();
+    let mut batch: Vec<Span> = Vec::with_capacity(batch_spans);
     loop {
         let first = match rx.recv_timeout(RETENTION_EVERY) {
             Ok(job) => job,
@@ -158,10 +157,14 @@ fn write_loop(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut closed = false;
+        let mut spans = first.spans.len();
         jobs.push(first);
-        while jobs.iter().map(|j| j.spans.len()).sum::<usize>() < BATCH_SPANS {
+        while spans < batch_spans {
             match rx.try_recv() {
-                Ok(job) => jobs.push(job),
+                Ok(job) => {
+                    spans += job.spans.len();
+                    jobs.push(job);
+                }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
                     closed = true;

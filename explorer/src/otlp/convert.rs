@@ -2,7 +2,6 @@
 //! text tags (capped), the kind and entry-span decision, and the identity [remap](crate::remap).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -36,12 +35,16 @@ pub struct Converted {
     pub first_error: Option<String>,
 }
 
+/// Hex through a table: `write!("{b:02x}")` goes through `fmt` for every byte.
 fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
     }
-    out
+    // Only ASCII digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn truncate(mut s: String) -> String {
@@ -98,8 +101,18 @@ fn attribute(kv: &KeyValue) -> Option<(String, String)> {
     Some((truncate(kv.key.clone()), truncate(text)))
 }
 
-/// Adds `attributes` to `tags` up to the cap; earlier keys win (the span's over the resource's).
-fn add_attributes(tags: &mut BTreeMap<String, String>, attributes: &[KeyValue]) {
+/// An attribute taken apart: a string value is moved, not copied.
+fn owned_attribute(kv: KeyValue) -> Option<(String, String)> {
+    match kv.value {
+        Some(AnyValue {
+            value: Some(any_value::Value::StringValue(text)),
+        }) if !kv.key.is_empty() => Some((truncate(kv.key), truncate(text))),
+        _ => attribute(&kv),
+    }
+}
+
+/// Adds the span's `attributes` to `tags` up to the cap; earlier keys win.
+fn add_attributes(tags: &mut BTreeMap<String, String>, attributes: Vec<KeyValue>) {
     for kv in attributes {
         if tags.len() >= MAX_ATTRIBUTES {
             break;
@@ -107,8 +120,24 @@ fn add_attributes(tags: &mut BTreeMap<String, String>, attributes: &[KeyValue]) 
         if tags.contains_key(&kv.key) {
             continue;
         }
-        if let Some((k, v)) = attribute(kv) {
+        if let Some((k, v)) = owned_attribute(kv) {
             tags.insert(k, v);
+        }
+    }
+}
+
+/// A resource's attributes, converted once for all its spans: each is the sent key, and the
+/// tag's key and value.
+type ResourceTags<'a> = Vec<(&'a str, String, String)>;
+
+/// Adds `resource` to `tags` up to the cap; the span's keys win.
+fn add_resource(tags: &mut BTreeMap<String, String>, resource: &ResourceTags<'_>) {
+    for (sent, k, v) in resource {
+        if tags.len() >= MAX_ATTRIBUTES {
+            break;
+        }
+        if !tags.contains_key(*sent) {
+            tags.insert(k.clone(), v.clone());
         }
     }
 }
@@ -180,18 +209,30 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
             .find(|kv| kv.key == SERVICE_NAME)
             .and_then(attribute)
             .map_or_else(|| UNKNOWN_SERVICE.to_owned(), |(_, v)| v);
+        let resource_tags: ResourceTags<'_> = resource_attributes
+            .iter()
+            .filter_map(|kv| attribute(kv).map(|(k, v)| (kv.key.as_str(), k, v)))
+            .collect();
         for scope_spans in resource_spans.scope_spans {
             let origin = match &scope_spans.scope {
                 // The scope usertrail's propagator exports under.
                 Some(scope) if scope.name == INSTRUMENTATION_NAME => Origin::Usertrail,
                 _ => Origin::Other,
             };
-            let local_ids: HashSet<&[u8]> = scope_spans
-                .spans
-                .iter()
-                .map(|s| s.span_id.as_slice())
-                .collect();
-            for span in &scope_spans.spans {
+            let entries: Vec<bool> = {
+                let local_ids: HashSet<&[u8]> = scope_spans
+                    .spans
+                    .iter()
+                    .map(|s| s.span_id.as_slice())
+                    .collect();
+                scope_spans
+                    .spans
+                    .iter()
+                    .map(|s| is_entry(s, &local_ids))
+                    .collect()
+            };
+            // Owned from here: strings move into the stored spans.
+            for (span, entry) in scope_spans.spans.into_iter().zip(entries) {
                 let (Some(trace_id), Some(span_id)) =
                     (id(&span.trace_id, 16), id(&span.span_id, 8))
                 else {
@@ -202,10 +243,9 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
                     });
                     continue;
                 };
-                let entry = is_entry(span, &local_ids);
                 let mut tags = BTreeMap::new();
-                add_attributes(&mut tags, &span.attributes);
-                add_attributes(&mut tags, &resource_attributes);
+                add_attributes(&mut tags, span.attributes);
+                add_resource(&mut tags, &resource_tags);
                 // It is the span's `service` already.
                 tags.remove(SERVICE_NAME);
                 tags.insert(OTEL_KIND_TAG.into(), kind_name(span.kind).into());
@@ -227,7 +267,7 @@ pub fn spans(request: ExportTraceServiceRequest) -> Converted {
                     span_id,
                     id(&span.parent_span_id, 8),
                     service.clone(),
-                    truncate(span.name.clone()),
+                    truncate(span.name),
                     kind,
                     i64::try_from(span.start_time_unix_nano).unwrap_or(i64::MAX),
                     i64::try_from(duration).unwrap_or(i64::MAX),

@@ -508,6 +508,12 @@ pub trait SpanWriter: Send {
     /// When the store fails; nothing is inserted then.
     fn insert(&mut self, spans: &[Span]) -> Result<()>;
 
+    /// Spans per [`insert`](Self::insert) the writer aims for (it takes whole requests, so it
+    /// may go over by one): as many as queue up, to this cap.
+    fn batch_spans(&self) -> usize {
+        16_384
+    }
+
     /// Drops what `retention` no longer keeps (the oldest spans first); how many spans went.
     ///
     /// # Errors

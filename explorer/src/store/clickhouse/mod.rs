@@ -352,6 +352,13 @@ impl SpanWriter for Writer {
         Ok(())
     }
 
+    /// ClickHouse writes (and later merges) one part per insert, half its ingest CPU in a
+    /// profile: when many spans have queued up, fewer, bigger inserts (the queue's default is
+    /// 100,000 spans).
+    fn batch_spans(&self) -> usize {
+        65_536
+    }
+
     fn enforce(&mut self, retention: &Retention) -> Result<u64> {
         let mut dropped = 0;
         if let Some(age) = retention.max_age {
