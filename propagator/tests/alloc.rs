@@ -12,12 +12,22 @@ use usertrail_propagator::{Identity, Traceparent, extract};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Runs `f` and returns how many allocations it made.
-fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let region = Region::new(GLOBAL);
-    let result = f();
-    let stats = region.change();
-    (result, stats.allocations + stats.reallocations)
+/// Runs `f` and returns how many allocations it made: the fewest of a few runs, since the
+/// counter is process-wide and the test harness's own thread may allocate during one of them
+/// (seen: 4 allocations in one run of an allocation-free parse). A path that allocates does so
+/// on every run, so the fewest still counts it.
+fn allocations<R>(f: impl Fn() -> R) -> (R, usize) {
+    let mut fewest: Option<(R, usize)> = None;
+    for _ in 0..5 {
+        let region = Region::new(GLOBAL);
+        let result = f();
+        let stats = region.change();
+        let count = stats.allocations + stats.reallocations;
+        if fewest.as_ref().is_none_or(|(_, least)| count < *least) {
+            fewest = Some((result, count));
+        }
+    }
+    fewest.expect("five runs")
 }
 
 const HEADERS: [(&str, &str); 3] = [
