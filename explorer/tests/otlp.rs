@@ -503,6 +503,78 @@ async fn a_full_queue_answers_429_with_retry_after_and_the_queued_spans_still_la
     assert_eq!(explorer.export(&second).await.partial_success, None);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_many_connections_gets_back_pressure_and_every_200_is_stored() {
+    const SENDERS: u64 = 200;
+    const SPANS: u64 = 50;
+    let explorer = start(|o| o.queue_spans = 500).await;
+    // A slow disk (the store's write lock held): the queue fills, and what does not fit must
+    // be refused at once rather than held in memory.
+    let lock = rusqlite::Connection::open(explorer.dir.join(server::STORE_FILE)).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let url = format!("{}/v1/traces", explorer.url);
+    let senders: Vec<_> = support::ingest_bodies(SENDERS, 1, SPANS)
+        .into_iter()
+        .map(|mut bodies| {
+            let (url, answered) = (url.clone(), std::sync::Arc::clone(&answered));
+            tokio::spawn(async move {
+                // A client each: a connection each.
+                let res = reqwest::Client::new()
+                    .post(url)
+                    .header("content-type", PROTOBUF)
+                    .body(bodies.remove(0))
+                    .send()
+                    .await
+                    .unwrap();
+                answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let retry_after = res.headers().get("retry-after").cloned();
+                (res.status().as_u16(), retry_after)
+            })
+        })
+        .collect();
+
+    // Most are refused while the queue is full; the explorer still answers its API meanwhile.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while answered.load(std::sync::atomic::Ordering::Relaxed) < SENDERS / 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the flood was held, not refused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = explorer.get("/api/status").await;
+    assert!(status["queued"].as_u64().unwrap() <= 500, "{status}");
+
+    lock.execute_batch("COMMIT").unwrap();
+    let mut accepted = 0;
+    let mut refused = 0;
+    for sender in senders {
+        match sender.await.unwrap() {
+            (200, _) => accepted += 1,
+            (429 | 503, retry_after) => {
+                assert!(retry_after.is_some(), "back-pressure says when to retry");
+                refused += 1;
+            }
+            (other, _) => panic!("status {other}"),
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+    let found = wait_for(&explorer, "every acknowledged span", |found| {
+        found["total"] == accepted * SPANS
+    })
+    .await;
+    assert_eq!(
+        found["total"],
+        accepted * SPANS,
+        "exactly the acknowledged spans"
+    );
+}
+
 async fn wait_for(explorer: &Explorer, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
