@@ -30,7 +30,8 @@ impl Reading {
     }
 }
 
-/// `key:value` as a query term (`service:` and the other reserved fields, else a tag).
+/// `key:value` as a query term (`service:`, `resource_name:` and the other reserved fields,
+/// as the stores group on them; else a tag).
 ///
 /// # Examples
 ///
@@ -41,13 +42,7 @@ impl Reading {
 /// assert_eq!(group_term("service", "payments").to_string(), "service:payments");
 /// ```
 pub fn group_term(key: &str, value: &str) -> Query {
-    let field = match key {
-        "service" => Field::Service,
-        "resource" => Field::Resource,
-        "name" => Field::Name,
-        "kind" => Field::Kind,
-        other => Field::Tag(other.to_string()),
-    };
+    let field = Field::reserved(key).unwrap_or_else(|| Field::Tag(key.to_string()));
     Query::term(field, Matcher::Exact(value.to_string()))
 }
 

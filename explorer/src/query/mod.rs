@@ -92,6 +92,24 @@ pub enum Field {
     Tag(String),
 }
 
+impl Field {
+    /// The field a reserved name (`service`, `resource_name`, `span.kind`, …) stands for, as
+    /// in `service:checkout`; `None` for any other name, which is a tag.
+    ///
+    /// ```
+    /// use usertrail_explorer::query::Field;
+    ///
+    /// assert_eq!(Field::reserved("resource_name"), Some(Field::Resource));
+    /// assert_eq!(Field::reserved("usr.id"), None);
+    /// ```
+    pub fn reserved(name: &str) -> Option<Field> {
+        RESERVED
+            .iter()
+            .find(|(reserved, _)| *reserved == name)
+            .map(|(_, field)| field.clone())
+    }
+}
+
 /// The right-hand side of a term.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Matcher {
@@ -525,8 +543,8 @@ impl Parser {
                 Field::Tag(key.clone())
             }
         } else {
-            match RESERVED.iter().find(|(name, _)| *name == key) {
-                Some((_, field)) => field.clone(),
+            match Field::reserved(&key) {
+                Some(field) => field,
                 None if key == "duration" => Field::Duration,
                 None => {
                     return Err(ParseError::new(
