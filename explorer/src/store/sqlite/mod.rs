@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::aggregate::{self, EntryIdentity};
 use super::{
@@ -306,27 +306,14 @@ impl Writer {
             ),
             [value],
         )?;
-        {
-            // A span's tag rows are found by their whole key, from the span's JSON (which has
-            // every tag; those kept as columns have no row, and deleting them finds nothing):
-            // no index on `tags (span)` to maintain on every insert.
-            let mut tags = tx.prepare(
-                "SELECT j.key, j.value, s.id FROM temp.gone g JOIN spans s ON s.id = g.id,
-                     json_each(s.tags) j",
-            )?;
-            let mut delete =
-                tx.prepare_cached("DELETE FROM tags WHERE key = ?1 AND value = ?2 AND span = ?3")?;
-            let mut rows = tags.query([])?;
-            while let Some(row) = rows.next()? {
-                delete.execute(params![
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?
-                ])?;
-            }
-        }
+        // A span's tag rows are found by their whole key (the table's primary key), from the
+        // span's JSON, which has every tag (those kept as columns have no row, and deleting
+        // them finds nothing): no index on `tags (span)` to maintain on every insert.
         tx.execute_batch(
-            "DELETE FROM spans WHERE id IN (SELECT id FROM temp.gone);
+            "DELETE FROM tags WHERE (key, value, span) IN (
+                 SELECT j.key, j.value, s.id FROM temp.gone g JOIN spans s ON s.id = g.id,
+                     json_each(s.tags) j);
+             DELETE FROM spans WHERE id IN (SELECT id FROM temp.gone);
              DROP TABLE temp.gone;",
         )?;
         tx.commit()?;

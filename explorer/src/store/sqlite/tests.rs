@@ -166,6 +166,34 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
 }
 
 #[test]
+fn dropping_spans_drops_their_tag_rows_and_keeps_the_others() {
+    let tmp = TempStore::new("drop-tags");
+    let mut spans = synth::spans(2_000, 9);
+    spans.sort_by_key(|s| s.start_ns);
+    let cutoff = spans[spans.len() / 2].start_ns;
+    let mut writer = Writer::open(&tmp.path()).unwrap();
+    writer.insert(&spans).unwrap();
+    let rows = |w: &Writer, sql: &str| -> i64 { w.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let before = rows(&writer, "SELECT count(*) FROM tags");
+
+    let dropped = writer
+        .drop_where("s.start_ns < ?1", cutoff, 1_000_000)
+        .unwrap();
+    let older = spans.iter().filter(|s| s.start_ns < cutoff).count();
+    assert_eq!(dropped, older as u64);
+    let orphans = rows(
+        &writer,
+        "SELECT count(*) FROM tags WHERE span NOT IN (SELECT id FROM spans)",
+    );
+    assert_eq!(orphans, 0, "every tag row of a dropped span is gone");
+    let kept = rows(&writer, "SELECT count(*) FROM tags");
+    assert!(
+        kept > 0 && kept < before,
+        "{kept} of {before} tag rows kept"
+    );
+}
+
+#[test]
 fn a_store_from_before_the_partial_indexes_is_migrated_and_answers_the_same() {
     let tmp = TempStore::new("migrate");
     let spans = synth::spans(2_000, 5);
