@@ -70,6 +70,7 @@ use crate::tracing::{
     BaggageTagKeys, Config, DEFAULT_CONFIG, ENTRY_SPAN_NAME, IdentityAttributes, RequestContext,
     RequestState, ScopeGuard, SharedConfig, TARGET, creating_entry_span, enter_scope,
 };
+use crate::tracing::{TagValue, Tags, intern_tag_value as intern};
 use crate::{
     ACCOUNT_ID_ATTRIBUTE, Extractor, Identity, PropagatorType, SESSION_ID_ATTRIBUTE,
     USER_ID_ATTRIBUTE,
@@ -701,7 +702,51 @@ fn start_request<E: Extractor + ?Sized>(
     let session_id = ok(config, SESSION_ID_ATTRIBUTE, identity.session_id());
     let user_id = ok(config, USER_ID_ATTRIBUTE, identity.user_id());
     let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
-    let state = Arc::new(RequestState::start(config.clone(), &extracted));
+    // The same values as the span's HTTP and identity fields below, typed as
+    // `UsertrailLayer` records them: it takes these rather than visiting the span's thirty
+    // fields.
+    let mut entry_fields = Tags::new();
+    if recorded {
+        let text = |v: Option<&str>| v.map(|v| TagValue::Str(Cow::Owned(String::from(v))));
+        let fields = [
+            ("http.request.method", Some(TagValue::from(method))),
+            (
+                "http.request.method_original",
+                text(method_replaced.then_some(info.method)),
+            ),
+            ("url.path", Some(TagValue::Str(intern(path)))),
+            ("url.query", text(query.as_deref())),
+            ("url.scheme", Some(TagValue::Str(intern(info.scheme)))),
+            ("http.route", text(info.route)),
+            ("server.address", text(server_address)),
+            (
+                "server.port",
+                server_port.map(|p| TagValue::I64(i64::from(p))),
+            ),
+            (
+                "network.protocol.version",
+                info.protocol_version.map(|v| TagValue::Str(intern(v))),
+            ),
+            ("user_agent.original", text(user_agent)),
+        ];
+        let identity = [
+            (SESSION_ID_ATTRIBUTE, session_id),
+            (USER_ID_ATTRIBUTE, user_id),
+            (ACCOUNT_ID_ATTRIBUTE, account_id),
+        ]
+        .map(|(attribute, value)| (config.identity_attributes.rename(attribute), text(value)));
+        entry_fields.reserve(fields.len() + identity.len() + 4);
+        for (key, value) in fields.into_iter().chain(identity) {
+            if let Some(value) = value {
+                entry_fields.push((Cow::Borrowed(key), value));
+            }
+        }
+    }
+    let state = Arc::new(RequestState::start(
+        config.clone(),
+        &extracted,
+        entry_fields,
+    ));
     let (trace_id, span_id, parent_id) = {
         let inner = state.lock();
         (

@@ -1,7 +1,6 @@
 //! `UsertrailLayer`: a `tracing_subscriber::Layer` that turns spans into `SpanRecord`s.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -14,11 +13,12 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{Extensions, LookupSpan};
 
 use super::record::{
-    MAX_EVENTS_PER_SPAN, NoopSink, SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
+    MAX_EVENTS_PER_SPAN, NoopSink, SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue, Tags,
+    intern, put_tag,
 };
 use super::scope;
 use super::span_tree::{self, EntryRequest};
-use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, TARGET, TagList, new_span_id};
+use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, TARGET, new_span_id};
 use crate::{SpanId, TraceId};
 
 /// A `tracing_subscriber::Layer` that records the spans of each request served behind
@@ -154,7 +154,7 @@ struct SpanData {
     kind: SpanKind,
     start: SystemTime,
     started: Instant,
-    fields: Vec<(&'static str, TagValue)>,
+    fields: Tags,
     error_event: bool,
     /// The first `ERROR` event's message, or `otel.status_message`.
     status_message: Option<Cow<'static, str>>,
@@ -163,7 +163,7 @@ struct SpanData {
 }
 
 impl SpanData {
-    fn new(ids: Ids, kind: SpanKind, fields: Vec<(&'static str, TagValue)>) -> Self {
+    fn new(ids: Ids, kind: SpanKind, fields: Tags) -> Self {
         SpanData {
             ids,
             kind,
@@ -195,7 +195,7 @@ fn parent_ids(extensions: &Extensions<'_>) -> Option<(TraceId, SpanId)> {
 /// Collects field values with their types; the ids of entry spans, their duration and
 /// `otel.*` fields are columns or hints, not tags.
 struct FieldVisitor<'a> {
-    fields: &'a mut Vec<(&'static str, TagValue)>,
+    fields: &'a mut Tags,
     /// `false` for a new span's attributes, each recorded once: no need to look for an
     /// earlier value.
     replace: bool,
@@ -216,30 +216,11 @@ enum Skip {
     Entry { identity: &'static [&'static str] },
 }
 
-/// Values that come up on every request, kept as static strings.
-fn intern(value: &str) -> Cow<'static, str> {
-    const COMMON: &[&str] = &[
-        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "/", "http", "https", "1.1",
-        "2",
-    ];
-    match COMMON.iter().find(|c| **c == value) {
-        Some(c) => Cow::Borrowed(c),
-        None => Cow::Owned(String::from(value)),
-    }
-}
-
 /// A `u64` as OTLP can carry it: an integer up to `i64::MAX`, text above.
 fn unsigned(value: u64) -> TagValue {
     match i64::try_from(value) {
         Ok(n) => TagValue::I64(n),
         Err(_) => TagValue::Str(Cow::Owned(value.to_string())),
-    }
-}
-
-fn put(fields: &mut Vec<(&'static str, TagValue)>, name: &'static str, value: TagValue) {
-    match fields.iter_mut().find(|(k, _)| *k == name) {
-        Some((_, v)) => *v = value,
-        None => fields.push((name, value)),
     }
 }
 
@@ -269,9 +250,9 @@ impl FieldVisitor<'_> {
             };
         if !skipped {
             if self.replace {
-                put(self.fields, name, value());
+                put_tag(self.fields, Cow::Borrowed(name), value());
             } else {
-                self.fields.push((name, value()));
+                self.fields.push((Cow::Borrowed(name), value()));
             }
         }
     }
@@ -308,7 +289,7 @@ impl Visit for FieldVisitor<'_> {
 /// An event's message and fields.
 struct EventVisitor {
     message: Option<Cow<'static, str>>,
-    fields: Vec<(&'static str, TagValue)>,
+    fields: Tags,
 }
 
 impl EventVisitor {
@@ -316,7 +297,7 @@ impl EventVisitor {
         if field.name() == "message" {
             self.message = Some(Cow::Owned(value.to_string()));
         } else {
-            put(&mut self.fields, field.name(), value);
+            put_tag(&mut self.fields, Cow::Borrowed(field.name()), value);
         }
     }
 }
@@ -371,18 +352,10 @@ where
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
             if let Some(state) = scope::pending() {
-                // The HTTP fields, with their types; the identity tags come from the request
-                // state when the span closes.
-                let mut fields = Vec::with_capacity(12);
-                attrs.record(&mut FieldVisitor {
-                    replace: false,
-                    fields: &mut fields,
-                    skip: Skip::Entry {
-                        identity: state.config.identity_attributes.declared(),
-                    },
-                    span_id: None,
-                    status_message: None,
-                });
+                // The HTTP fields the entry point gave the span, already typed (cheaper than
+                // visiting its thirty declared fields); the identity tags come from the
+                // request state when the span closes.
+                let fields = core::mem::take(&mut state.lock().entry_fields);
                 let mut extensions = span.extensions_mut();
                 extensions.insert(SpanData::new(Ids::Entry, SpanKind::Server, fields));
                 extensions.insert(EntryRequest(state));
@@ -482,7 +455,7 @@ where
                 visitor
                     .fields
                     .iter()
-                    .find(|(k, _)| *k == "error")
+                    .find(|(k, _)| k == "error")
                     .map(|(_, v)| Cow::Owned(v.to_string()))
             })
             .unwrap_or(Cow::Borrowed(metadata.name()));
@@ -497,11 +470,7 @@ where
             time: SystemTime::now(),
             level: *metadata.level(),
             target: Cow::Borrowed(metadata.target()),
-            attributes: visitor
-                .fields
-                .into_iter()
-                .map(|(k, v)| (Cow::Borrowed(k), v))
-                .collect(),
+            attributes: visitor.fields,
         });
     }
 
@@ -517,18 +486,15 @@ where
             (data, extensions.remove::<EntryRequest>())
         };
         let duration = data.started.elapsed();
-        let field_error = data.fields.iter().any(|(k, v)| *k == "error" && *v == true);
-        let mut tags: BTreeMap<Cow<'static, str>, TagValue> = data
-            .fields
-            .into_iter()
-            .map(|(k, v)| (Cow::Borrowed(k), v))
-            .collect();
+        let field_error = data.fields.iter().any(|(k, v)| k == "error" && *v == true);
+        let mut tags = data.fields;
         let (trace_id, span_id, parent_id, error) = match (data.ids, entry) {
             (Ids::Entry, Some(EntryRequest(state))) => {
                 let inner = state.lock();
-                let mut list = TagList::new();
-                inner.push_tags(&state.config, &mut list);
-                tags.extend(list.into_iter().map(|(k, v)| (k, TagValue::Str(v))));
+                // A tag the service set replaces a field of the same name.
+                inner.each_tag_after_identity(&state.config, |key, value| {
+                    put_tag(&mut tags, key, TagValue::Str(value));
+                });
                 (
                     inner.span_context.trace_id(),
                     inner.span_context.span_id(),

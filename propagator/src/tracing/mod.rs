@@ -59,7 +59,7 @@ pub use layer::UsertrailLayer;
 pub use names::IdentityAttributes;
 pub use record::{
     INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MAX_EVENTS_PER_SPAN, MemorySink, NoopSink,
-    SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue,
+    SpanEvent, SpanKind, SpanRecord, SpanSink, TagValue, Tags,
 };
 pub use scope::Scoped;
 pub use state::{
@@ -68,6 +68,7 @@ pub use state::{
 };
 pub use user::{Account, User, set_account, set_user};
 
+pub(crate) use record::intern as intern_tag_value;
 pub(crate) use scope::{
     Entered as ScopeGuard, creating as creating_entry_span, enter as enter_scope,
 };

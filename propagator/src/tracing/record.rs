@@ -1,7 +1,6 @@
 //! Finished spans, and where they go.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -226,8 +225,46 @@ pub struct SpanEvent {
     pub level: ::tracing::Level,
     /// Its target (the module path by default).
     pub target: Cow<'static, str>,
-    /// Its other fields, with their types.
-    pub attributes: BTreeMap<Cow<'static, str>, TagValue>,
+    /// Its other fields, with their types, each key once.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::map"))]
+    pub attributes: Tags,
+}
+
+/// A span's tags or an event's attributes: each key once, in the order they were set (a
+/// span has a dozen, so a list beats a map to build, read and drop on every request).
+///
+/// # Examples
+///
+/// ```
+/// use usertrail_propagator::tracing::{TagValue, Tags};
+///
+/// let tags: Tags = vec![("http.request.method".into(), TagValue::from("GET"))];
+/// assert_eq!(tags[0].1.as_str(), Some("GET"));
+/// ```
+pub type Tags = Vec<(Cow<'static, str>, TagValue)>;
+
+/// Sets `key` in `tags`: replaces its value when present, else appends it.
+pub(crate) fn put_tag(tags: &mut Tags, key: Cow<'static, str>, value: TagValue) {
+    match tags.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, v)) => *v = value,
+        None => tags.push((key, value)),
+    }
+}
+
+/// Values that come up on every request, kept as static strings.
+pub(crate) fn intern(value: &str) -> Cow<'static, str> {
+    const COMMON: &[&str] = &[
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "/", "http", "https", "1.1",
+        "2",
+    ];
+    // The length first: most values match none, and most lengths rule every one out.
+    match COMMON
+        .iter()
+        .find(|c| c.len() == value.len() && **c == value)
+    {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(String::from(value)),
+    }
 }
 
 /// A finished span, as [`UsertrailLayer`](super::UsertrailLayer) hands it to a [`SpanSink`].
@@ -288,10 +325,11 @@ pub struct SpanRecord {
     )]
     pub duration: Duration,
     /// Tags: the span's fields, with their types (`items = 3` stays an integer), and for an
-    /// entry span the request's tags. Keys and common values (`GET`, `/`) borrow static
-    /// strings, so recording costs fewer allocations; read text with [`tag`](Self::tag), any
-    /// value with [`value`](Self::value).
-    pub tags: BTreeMap<Cow<'static, str>, TagValue>,
+    /// entry span the request's tags, each key once. Keys and common values (`GET`, `/`)
+    /// borrow static strings, so recording costs fewer allocations; read text with
+    /// [`tag`](Self::tag), any value with [`value`](Self::value).
+    #[cfg_attr(feature = "serde", serde(serialize_with = "ser::map"))]
+    pub tags: Tags,
     /// For an entry span: the response was a 5xx or the service failed. For a client span:
     /// the response was a 4xx or 5xx, or the request failed. For another span: an `error`
     /// field set to `true`, or an `ERROR` event inside it.
@@ -334,7 +372,7 @@ impl SpanRecord {
     /// }
     /// ```
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).and_then(TagValue::as_str)
+        self.value(key).and_then(TagValue::as_str)
     }
 
     /// A tag's value, whatever its type.
@@ -350,7 +388,7 @@ impl SpanRecord {
     /// }
     /// ```
     pub fn value(&self, key: &str) -> Option<&TagValue> {
-        self.tags.get(key)
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The span's name as OpenTelemetry's HTTP conventions name it: `GET /orders/{id}` for
@@ -405,6 +443,10 @@ mod ser {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         s.serialize_u64(nanos)
+    }
+
+    pub(super) fn map<S: Serializer>(tags: &super::Tags, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(tags.iter().map(|(k, v)| (k, v)))
     }
 
     pub(super) fn nanos<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -534,12 +576,14 @@ impl SpanSink for MemorySink {
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn serializes_ids_as_hex_and_times_as_nanos() {
-        let mut tags = BTreeMap::new();
-        tags.insert(Cow::Borrowed("usr.id"), TagValue::from("user_123"));
-        tags.insert(Cow::Borrowed("items"), TagValue::from(3_i64));
+        let tags = vec![
+            (Cow::Borrowed("usr.id"), TagValue::from("user_123")),
+            (Cow::Borrowed("items"), TagValue::from(3_i64)),
+        ];
         let record = SpanRecord {
             trace_id: TraceId::new(0xab).unwrap(),
             span_id: SpanId::new(0xcd).unwrap(),

@@ -9,6 +9,7 @@ use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::names::IdentityAttributes;
+use super::record::Tags;
 use crate::datadog::tracecontext::priority_from_sampled;
 use crate::{
     Baggage, Context, Extracted, Identity, Injector, PropagatorType, SpanContext, SpanId,
@@ -266,6 +267,9 @@ pub(crate) struct Inner {
     /// ([`Inner::push_tags`]), once per request for the span record: nothing is copied for
     /// them before.
     pub(crate) tags: BTreeMap<Cow<'static, str>, String>,
+    /// The entry span's HTTP and identity fields, typed, for `UsertrailLayer` to take when the span
+    /// opens (empty when no subscriber records the span).
+    pub(crate) entry_fields: Tags,
 }
 
 /// A tag list: later entries win when collected into a map.
@@ -276,15 +280,35 @@ impl Inner {
     /// the baggage (untrusted: capped, see [`Config::tag_value_ok`]), then the service's,
     /// which therefore win.
     pub(crate) fn push_tags(&self, config: &Config, out: &mut TagList) {
+        self.each_tag(config, |key, value| out.push((key, value)));
+    }
+
+    /// [`push_tags`](Self::push_tags), one tag at a time.
+    pub(crate) fn each_tag(
+        &self,
+        config: &Config,
+        mut out: impl FnMut(Cow<'static, str>, Cow<'static, str>),
+    ) {
         // The same values the entry span's fields got when the request started (where the
         // rejects were reported).
         let identity = Identity::from_baggage(&self.baggage);
         for (attribute, value) in identity.attributes() {
             if config.tag_value_fits(value) {
                 let attribute = config.identity_attributes.rename(attribute);
-                out.push((Cow::Borrowed(attribute), Cow::Owned(String::from(value))));
+                out(Cow::Borrowed(attribute), Cow::Owned(String::from(value)));
             }
         }
+        self.each_tag_after_identity(config, out);
+    }
+
+    /// The tags [`each_tag`](Self::each_tag) gives after the identity from the baggage: the
+    /// `baggage.<key>` tags, then the service's. `UsertrailLayer` takes the identity from
+    /// [`entry_fields`](Self::entry_fields), where the entry point put it once.
+    pub(crate) fn each_tag_after_identity(
+        &self,
+        config: &Config,
+        mut out: impl FnMut(Cow<'static, str>, Cow<'static, str>),
+    ) {
         if !config.tag_keys.is_empty() {
             let mut seen: Vec<&str> = Vec::new();
             let mut capped = false;
@@ -311,11 +335,11 @@ impl Inner {
                 tag.push_str("baggage.");
                 tag.push_str(key);
                 // A repeated key: the last value wins, as `Baggage::get` does.
-                out.push((Cow::Owned(tag), Cow::Owned(value.into_owned())));
+                out(Cow::Owned(tag), Cow::Owned(value.into_owned()));
             }
         }
         for (key, value) in &self.tags {
-            out.push((key.clone(), Cow::Owned(value.clone())));
+            out(key.clone(), Cow::Owned(value.clone()));
         }
     }
 }
@@ -345,9 +369,13 @@ impl RequestState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Continues the extracted trace (or starts one) with a new span id, and works out the
-    /// entry-span tags from the baggage.
-    pub(crate) fn start(config: SharedConfig, extracted: &Extracted<'_>) -> Self {
+    /// Continues the extracted trace (or starts one) with a new span id; `entry_fields` are
+    /// the entry span's HTTP fields, for the record.
+    pub(crate) fn start(
+        config: SharedConfig,
+        extracted: &Extracted<'_>,
+        entry_fields: Tags,
+    ) -> Self {
         let span_id = new_span_id();
         let (mut span_context, parent_id) = match extracted.span_context() {
             Some(remote) => (
@@ -377,6 +405,7 @@ impl RequestState {
                 tracestate: extracted.tracestate().cloned().map(Tracestate::into_owned),
                 baggage: extracted.baggage().clone().into_owned(),
                 tags: BTreeMap::new(),
+                entry_fields,
             }),
             config,
         }
