@@ -27,7 +27,9 @@ pub struct EntryIdentity {
 }
 
 /// The [`Impact`] of a query that matched `spans` spans in `traces` traces whose entry spans
-/// are `entries`; at most `limit` users and accounts, the most hit first.
+/// are `entries`; at most `limit` users and accounts, the most hit first. A user's role is
+/// the one on their newest entry span that has one (a store that leaves roles out of
+/// `entries` fills them in by the same rule, see [`ImpactedUser::role`]).
 pub fn impact(
     spans: u64,
     traces: u64,
@@ -35,7 +37,8 @@ pub fn impact(
     limit: usize,
 ) -> Impact {
     struct UserAcc {
-        role: Option<String>,
+        /// The role on the user's newest entry span that has one, and that span's start.
+        role: Option<(i64, String)>,
         traces: HashSet<String>,
         sessions: HashSet<String>,
         last: i64,
@@ -65,8 +68,14 @@ pub fn impact(
             user.sessions.insert(session);
         }
         user.last = user.last.max(entry.start_ns);
-        if entry.role.is_some() {
-            user.role = entry.role;
+        if let Some(role) = entry.role {
+            if user
+                .role
+                .as_ref()
+                .is_none_or(|(at, _)| *at <= entry.start_ns)
+            {
+                user.role = Some((entry.start_ns, role));
+            }
         }
         user.traces.insert(entry.trace_id);
     }
@@ -80,7 +89,7 @@ pub fn impact(
         .map(|((usr_id, account_id), acc)| ImpactedUser {
             usr_id,
             account_id,
-            role: acc.role,
+            role: acc.role.map(|(_, role)| role),
             traces: acc.traces.len() as u64,
             sessions: acc.sessions.len() as u64,
             last_seen_ns: acc.last,

@@ -653,7 +653,8 @@ pub struct ImpactedUser {
     pub usr_id: String,
     /// `account.id` (of the requests that hit them).
     pub account_id: Option<String>,
-    /// `usr.role`, when a service set it.
+    /// `usr.role`, when a service set it: the one on the user's newest entry span that has
+    /// one, among the traces the query hit.
     pub role: Option<String>,
     /// Traces (requests from the browser) hit.
     pub traces: u64,

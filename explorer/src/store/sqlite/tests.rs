@@ -384,6 +384,50 @@ fn impact_names_the_users_behind_errors_in_child_spans() {
 }
 
 #[test]
+fn an_impacted_user_has_the_role_of_their_newest_hit_request() {
+    let tmp = TempStore::new("impact-role");
+    let entry = |trace: &str, start_ns: i64, error: bool, role: Option<&str>| {
+        let mut tags = std::collections::BTreeMap::from([
+            ("usr.id".to_string(), "user_1".to_string()),
+            ("account.id".to_string(), "acme".to_string()),
+        ]);
+        if let Some(role) = role {
+            tags.insert("usr.role".into(), role.into());
+        }
+        Span::new(
+            trace.repeat(32),
+            trace.repeat(16),
+            None,
+            "payments".into(),
+            "http.request".into(),
+            "server",
+            start_ns,
+            1_000,
+            error,
+            tags,
+        )
+    };
+    // Trace ids out of time order, so that no row order gives the answer by chance.
+    let spans = [
+        entry("9", 100, true, Some("admin")),
+        entry("1", 200, true, Some("viewer")),
+        // Newer, but without a role: the one before still says who the user is.
+        entry("5", 300, true, None),
+        // Newer and with a role, but not a request the query hit.
+        entry("3", 400, false, Some("owner")),
+    ];
+    Writer::open(&tmp.path()).unwrap().insert(&spans).unwrap();
+    let store = Store::open(&tmp.path()).unwrap();
+    let impact = store
+        .impact(&parse("status:error").unwrap(), Scope::default())
+        .unwrap();
+    assert_eq!(impact.traces, 3);
+    assert_eq!(impact.users.len(), 1);
+    assert_eq!(impact.users[0].role.as_deref(), Some("viewer"));
+    assert_eq!(impact.users[0].traces, 3);
+}
+
+#[test]
 fn endpoints_list_the_failing_ones_first() {
     let tmp = TempStore::new("endpoints");
     Writer::open(&tmp.path())
