@@ -724,6 +724,35 @@ fn median_ms<T>(runs: usize, mut f: impl FnMut() -> T) -> (T, f64, f64) {
     (out, first, times[times.len() / 2])
 }
 
+/// The CPU the ClickHouse server at `url` (`clickhouse://host:port/db`) has spent on queries
+/// so far, in ms (its `system.events`, user and system time of every query's threads):
+/// a cost per query that other work on the machine does not change, as it does wall time.
+fn server_cpu_ms(url: &str) -> f64 {
+    let host = url
+        .trim_start_matches("clickhouse://")
+        .split('/')
+        .next()
+        .unwrap();
+    let sql = "SELECT sum(value) FROM system.events \
+               WHERE event IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds')";
+    let text = ureq::post(format!("http://{host}/"))
+        .send(sql)
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    text.trim().parse::<f64>().unwrap() / 1000.0
+}
+
+/// [`median_ms`] of `f`, and the server CPU ms of one run (the mean of the median's runs).
+fn median_ms_cpu<T>(url: &str, runs: usize, f: impl FnMut() -> T) -> (T, f64, f64, f64) {
+    let before = server_cpu_ms(url);
+    let (out, first, median) = median_ms(runs, f);
+    #[allow(clippy::cast_precision_loss)]
+    let cpu = (server_cpu_ms(url) - before) / (runs + 1) as f64;
+    (out, first, median, cpu)
+}
+
 /// The seed queries over 10,000,000 synthetic spans (`synth`, as `store_1m`), written straight
 /// through the store's writer in large batches. Minutes, so not part of the default run:
 ///
@@ -769,16 +798,21 @@ fn clickhouse_10m() {
         println!("clickhouse_10m: {reused} spans already in {url}");
     }
     println!(
-        "clickhouse_10m: {:<58} {:>9} {:>10} {:>10}",
-        "query (entry spans only, newest 50 + total)", "matches", "first ms", "median ms"
+        "clickhouse_10m: {:<58} {:>9} {:>10} {:>10} {:>11}",
+        "query (entry spans only, newest 50 + total)",
+        "matches",
+        "first ms",
+        "median ms",
+        "server CPU"
     );
     const RUNS: usize = 5;
     for q in synth::BENCH_SEARCHES {
         let query = parse(q).unwrap();
-        let (result, first, median) =
-            median_ms(RUNS, || store.search(&query, Scope::default()).unwrap());
+        let (result, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
+            store.search(&query, Scope::default()).unwrap()
+        });
         println!(
-            "clickhouse_10m: {q:<58} {:>9} {first:>10.1} {median:>10.1}",
+            "clickhouse_10m: {q:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms",
             result.total
         );
     }
@@ -788,7 +822,7 @@ fn clickhouse_10m() {
         ("", "service"),
     ] {
         let query = parse(q).unwrap();
-        let (result, first, median) = median_ms(RUNS, || {
+        let (result, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
             store.group_by(&query, key, Scope::default()).unwrap()
         });
         let label = format!(
@@ -796,17 +830,18 @@ fn clickhouse_10m() {
             if q.is_empty() { "(all)" } else { q }
         );
         println!(
-            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} groups)",
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms   ({} groups)",
             result.total, result.group_count
         );
     }
     for q in ["service:payments status:error", "@duration:>5s"] {
         let query = parse(q).unwrap();
-        let (impact, first, median) =
-            median_ms(RUNS, || store.impact(&query, Scope::default()).unwrap());
+        let (impact, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
+            store.impact(&query, Scope::default()).unwrap()
+        });
         let label = format!("impacted users: {q}");
         println!(
-            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} users on {} accounts)",
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms   ({} users on {} accounts)",
             impact.spans, impact.user_count, impact.account_count
         );
     }
