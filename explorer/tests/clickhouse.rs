@@ -666,30 +666,52 @@ fn the_service_receives_otlp_into_clickhouse(server: &Server) {
     assert_eq!(spans[0].tag("usr.id"), Some("user_789"));
 }
 
+/// The CPU seconds (user and system, every thread) process `pid` has used: `/proc`'s clock
+/// ticks are `USER_HZ`, 100 a second on Linux whatever the kernel's own tick.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    #[allow(clippy::cast_precision_loss)]
+    let secs = ticks as f64 / 100.0;
+    secs
+}
+
 /// `cargo test -p usertrail-explorer --release --test clickhouse -- --ignored --nocapture clickhouse_ingest_throughput`
 ///
-/// As `tests/otlp.rs`'s `ingest_throughput` (4 clients, 400,000 spans over OTLP/HTTP
-/// protobuf, each request answered once its spans are stored), into a ClickHouse server of
-/// its own on the same machine.
+/// As `tests/otlp.rs`'s `ingest_throughput` (400,000 spans over OTLP/HTTP protobuf, 2,000 a
+/// request, each request answered once its spans are stored), into a ClickHouse server of
+/// its own on the same machine, from 40 clients at once (`INGEST_CLIENTS=N` for another
+/// number). The clients are many because ClickHouse's cost is mostly per insert: each one
+/// writes a part (buffers of about 2 MB for each of its 26 column files, mostly system time)
+/// that merges rewrite later, and an insert holds at most what the waiting clients have
+/// queued: 4 clients make inserts of at most 8,000 spans, 10 µs of server CPU a span;
+/// 40 clients, inserts up to the writer's 65,536, 3.7 µs.
 #[test]
 #[ignore = "a measurement: run with --release -- --ignored --nocapture clickhouse_ingest_throughput"]
 fn clickhouse_ingest_throughput() {
-    const CLIENTS: u64 = 4;
-    const REQUESTS: u64 = 50;
     const SPANS: u64 = 2_000;
+    let clients: u64 = std::env::var("INGEST_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40u64)
+        .clamp(1, 200);
+    let requests = 200 / clients;
     let server = Server::start();
     let url = server.url("ingest");
     let data_dir = TempDir(std::env::temp_dir().join(format!(
         "usertrail-clickhouse-ingest-{}",
         std::process::id()
     )));
-    let bodies = support::ingest_bodies(CLIENTS, REQUESTS, SPANS);
+    let bodies = support::ingest_bodies(clients, requests, SPANS);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let secs = runtime.block_on(async {
+    let server_pid = server.child.id().to_string();
+    let (secs, explorer_cpu, server_cpu) = runtime.block_on(async {
         let options = usertrail_explorer::server::Options {
             listen: "127.0.0.1:0".into(),
             data_dir: data_dir.0.clone(),
@@ -697,13 +719,23 @@ fn clickhouse_ingest_throughput() {
             ..Default::default()
         };
         let base = support::serve(options, std::future::pending()).await;
-        support::post_all(&base, bodies).await
+        let (ours, theirs) = (cpu_secs("self"), cpu_secs(&server_pid));
+        let secs = support::post_all(&base, bodies).await;
+        (
+            secs,
+            cpu_secs("self") - ours,
+            cpu_secs(&server_pid) - theirs,
+        )
     });
-    let total = CLIENTS * REQUESTS * SPANS;
+    let total = clients * requests * SPANS;
+    #[allow(clippy::cast_precision_loss)]
+    let per_span_us = |cpu: f64| cpu * 1e6 / total as f64;
     println!(
-        "clickhouse_ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in ClickHouse in {secs:.1} s: {:.0} spans/s (load average {})",
+        "clickhouse_ingest_throughput: {total} spans over OTLP/HTTP protobuf ({clients} clients, {SPANS} spans a request) stored in ClickHouse in {secs:.1} s: {:.0} spans/s (load average {}); CPU a span: {:.2} µs in the explorer and its clients, {:.2} µs in clickhouse-server (its merges included)",
         total as f64 / secs,
-        load_average()
+        load_average(),
+        per_span_us(explorer_cpu),
+        per_span_us(server_cpu),
     );
     let store = clickhouse::Store::connect(&url).unwrap();
     assert_eq!(store.count().unwrap(), total);
@@ -722,6 +754,35 @@ fn median_ms<T>(runs: usize, mut f: impl FnMut() -> T) -> (T, f64, f64) {
     }
     times.sort_by(f64::total_cmp);
     (out, first, times[times.len() / 2])
+}
+
+/// The CPU the ClickHouse server at `url` (`clickhouse://host:port/db`) has spent on queries
+/// so far, in ms (its `system.events`, user and system time of every query's threads):
+/// a cost per query that other work on the machine does not change, as it does wall time.
+fn server_cpu_ms(url: &str) -> f64 {
+    let host = url
+        .trim_start_matches("clickhouse://")
+        .split('/')
+        .next()
+        .unwrap();
+    let sql = "SELECT sum(value) FROM system.events \
+               WHERE event IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds')";
+    let text = ureq::post(format!("http://{host}/"))
+        .send(sql)
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    text.trim().parse::<f64>().unwrap() / 1000.0
+}
+
+/// [`median_ms`] of `f`, and the server CPU ms of one run (the mean of the median's runs).
+fn median_ms_cpu<T>(url: &str, runs: usize, f: impl FnMut() -> T) -> (T, f64, f64, f64) {
+    let before = server_cpu_ms(url);
+    let (out, first, median) = median_ms(runs, f);
+    #[allow(clippy::cast_precision_loss)]
+    let cpu = (server_cpu_ms(url) - before) / (runs + 1) as f64;
+    (out, first, median, cpu)
 }
 
 /// The seed queries over 10,000,000 synthetic spans (`synth`, as `store_1m`), written straight
@@ -769,16 +830,21 @@ fn clickhouse_10m() {
         println!("clickhouse_10m: {reused} spans already in {url}");
     }
     println!(
-        "clickhouse_10m: {:<58} {:>9} {:>10} {:>10}",
-        "query (entry spans only, newest 50 + total)", "matches", "first ms", "median ms"
+        "clickhouse_10m: {:<58} {:>9} {:>10} {:>10} {:>11}",
+        "query (entry spans only, newest 50 + total)",
+        "matches",
+        "first ms",
+        "median ms",
+        "server CPU"
     );
     const RUNS: usize = 5;
     for q in synth::BENCH_SEARCHES {
         let query = parse(q).unwrap();
-        let (result, first, median) =
-            median_ms(RUNS, || store.search(&query, Scope::default()).unwrap());
+        let (result, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
+            store.search(&query, Scope::default()).unwrap()
+        });
         println!(
-            "clickhouse_10m: {q:<58} {:>9} {first:>10.1} {median:>10.1}",
+            "clickhouse_10m: {q:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms",
             result.total
         );
     }
@@ -788,7 +854,7 @@ fn clickhouse_10m() {
         ("", "service"),
     ] {
         let query = parse(q).unwrap();
-        let (result, first, median) = median_ms(RUNS, || {
+        let (result, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
             store.group_by(&query, key, Scope::default()).unwrap()
         });
         let label = format!(
@@ -796,17 +862,18 @@ fn clickhouse_10m() {
             if q.is_empty() { "(all)" } else { q }
         );
         println!(
-            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} groups)",
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms   ({} groups)",
             result.total, result.group_count
         );
     }
     for q in ["service:payments status:error", "@duration:>5s"] {
         let query = parse(q).unwrap();
-        let (impact, first, median) =
-            median_ms(RUNS, || store.impact(&query, Scope::default()).unwrap());
+        let (impact, first, median, cpu) = median_ms_cpu(&url, RUNS, || {
+            store.impact(&query, Scope::default()).unwrap()
+        });
         let label = format!("impacted users: {q}");
         println!(
-            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1}   ({} users on {} accounts)",
+            "clickhouse_10m: {label:<58} {:>9} {first:>10.1} {median:>10.1} {cpu:>8.0} ms   ({} users on {} accounts)",
             impact.spans, impact.user_count, impact.account_count
         );
     }

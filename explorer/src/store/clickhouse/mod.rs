@@ -446,8 +446,8 @@ struct Count {
 
 impl Store {
     /// The newest `limit` spans that match `cond`, newest first, and how many match when the
-    /// search counted them on the way.
-    fn newest(&self, cond: &str, limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
+    /// search counted them on the way. `subquery`: `cond` holds a `trace(…)` subquery.
+    fn newest(&self, cond: &str, subquery: bool, limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
         let order = "ORDER BY start_ns DESC, span_id DESC";
         if limit > KEYED_FETCH_LIMIT {
             let rows = self.client.rows(&format!(
@@ -455,9 +455,51 @@ impl Store {
             ))?;
             return Ok((rows, None));
         }
+        if subquery {
+            return self.newest_by_key(cond, limit);
+        }
         // Sorting every match with its tags read costs seconds at millions of spans: find the
-        // newest by their keys alone (counting the matches as they are sorted, so no second
-        // scan counts them), then read those rows through the primary key.
+        // start instants of the newest `limit` matches from `start_ns` alone (counting the
+        // matches as they are sorted, so no second scan counts them), then read the matches
+        // that start at those instants, which the primary key finds in each (service, kind)
+        // range. The newest `limit` by (start, span id) start at those instants whichever
+        // of the tied the first step kept: the same answer as one sort. Reading `span_id`
+        // too, to fetch by key, cost 80% more CPU (`@account.id:premium_*`, 300,000 matches
+        // at 10M spans).
+        #[derive(Deserialize)]
+        struct Start {
+            start_ns: i64,
+        }
+        let (starts, total): (Vec<Start>, _) = self.client.rows_before_limit(&format!(
+            "SELECT start_ns FROM spans WHERE {cond} ORDER BY start_ns DESC LIMIT {limit}"
+        ))?;
+        if starts.is_empty() {
+            return Ok((Vec::new(), Some(0)));
+        }
+        let mut instants: Vec<i64> = starts.iter().map(|s| s.start_ns).collect();
+        instants.dedup();
+        let instants: Vec<String> = instants.iter().map(i64::to_string).collect();
+        let rows = self.client.rows(&format!(
+            "SELECT {SPAN_COLUMNS} FROM spans WHERE start_ns IN ({}) AND {cond}
+             {order} LIMIT {limit}",
+            instants.join(", ")
+        ))?;
+        Ok((rows, Self::total(starts.len(), limit, total)))
+    }
+
+    /// Fewer matches than the limit are every match, whatever the server counted.
+    fn total(found: usize, limit: usize, counted: Option<u64>) -> Option<u64> {
+        if found < limit {
+            Some(found as u64)
+        } else {
+            counted.filter(|&n| n >= found as u64)
+        }
+    }
+
+    /// [`Store::newest`] for a condition with a subquery, which the second step does not
+    /// run again: the newest matches' keys, then those rows read through the primary key.
+    fn newest_by_key(&self, cond: &str, limit: usize) -> Result<(Vec<Row>, Option<u64>)> {
+        let order = "ORDER BY start_ns DESC, span_id DESC";
         #[derive(Deserialize)]
         struct Key {
             service: String,
@@ -490,20 +532,14 @@ impl Store {
             tuples.join(", "),
             ids.join(", ")
         ))?;
-        // Fewer keys than the limit are every match, whatever the server counted.
-        let total = if keys.len() < limit {
-            Some(keys.len() as u64)
-        } else {
-            total.filter(|&n| n >= keys.len() as u64)
-        };
-        Ok((rows, total))
+        Ok((rows, Self::total(keys.len(), limit, total)))
     }
 }
 
 impl SpanStore for Store {
     fn search(&self, query: &Query, scope: Scope) -> Result<SearchResult> {
         let cond = condition(query, scope);
-        let (rows, total) = self.newest(&cond, scope.limit)?;
+        let (rows, total) = self.newest(&cond, sql::has_subquery(query), scope.limit)?;
         let total = match total {
             Some(n) => n,
             None => self

@@ -78,6 +78,9 @@ fn text_match(value: &str, matcher: &Matcher) -> String {
 }
 
 /// `matcher` applied to a `Nullable(String)` column: false where it is NULL.
+/// `assumeNotNull` reads the column's values as they are stored (whatever a NULL row holds
+/// is masked by `isNotNull`), where `ifNull` copied every string first: a third of the
+/// CPU of `@account.id:premium_*` over 3.1M entry spans.
 fn nullable_text_match(column: &str, matcher: &Matcher) -> String {
     match matcher {
         Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {
@@ -85,7 +88,7 @@ fn nullable_text_match(column: &str, matcher: &Matcher) -> String {
         }
         m => format!(
             "(isNotNull({column}) AND {})",
-            text_match(&format!("ifNull({column}, '')"), m)
+            text_match(&format!("assumeNotNull({column})"), m)
         ),
     }
 }
@@ -195,6 +198,20 @@ pub(super) fn compile(query: &Query, range: TimeRange) -> String {
     out
 }
 
+/// Whether `query` has a `trace(…)`, which compiles to a subquery over the whole range: a
+/// query that is run twice runs that twice.
+pub(super) fn has_subquery(query: &Query) -> bool {
+    fn walk(e: &Expr) -> bool {
+        match e {
+            Expr::Trace(_) => true,
+            Expr::Term(_) => false,
+            Expr::Not(e) => walk(e),
+            Expr::And(items) | Expr::Or(items) => items.iter().any(walk),
+        }
+    }
+    query.expr().is_some_and(walk)
+}
+
 /// The group-by expression for `key` (a `Nullable(String)`: NULL for spans without it), the
 /// same keys as the embedded store takes.
 ///
@@ -243,7 +260,7 @@ mod tests {
         let sql = compile(&parse(evil).unwrap(), TimeRange::ALL);
         assert_eq!(
             sql,
-            r"((isNotNull(usr_id) AND ifNull(usr_id, '') = 'x\' OR 1=1; DROP TABLE spans; --') AND service = 'a\'b')"
+            r"((isNotNull(usr_id) AND assumeNotNull(usr_id) = 'x\' OR 1=1; DROP TABLE spans; --') AND service = 'a\'b')"
         );
     }
 
@@ -251,11 +268,11 @@ mod tests {
     fn wildcards_are_literal_apart_from_the_stars() {
         assert_eq!(
             compile(&parse("@account.id:premium_*").unwrap(), TimeRange::ALL),
-            r"(isNotNull(account_id) AND startsWith(ifNull(account_id, ''), 'premium_'))"
+            r"(isNotNull(account_id) AND startsWith(assumeNotNull(account_id), 'premium_'))"
         );
         assert_eq!(
             compile(&parse("@account.id:*_4*").unwrap(), TimeRange::ALL),
-            r"(isNotNull(account_id) AND match(ifNull(account_id, ''), '(?s)^.*\\_4.*$'))"
+            r"(isNotNull(account_id) AND match(assumeNotNull(account_id), '(?s)^.*\\_4.*$'))"
         );
         assert_eq!(
             compile(&parse("@usr.id:*").unwrap(), TimeRange::ALL),
