@@ -10,7 +10,8 @@
 //! only, since only they carry it). Every tag is kept as JSON in `tags` for display and
 //! group-by on any tag; the tags without a column are also rows of `tags (key, value, span)`,
 //! a `WITHOUT ROWID` table whose primary key is `(key, value, span)`, so `@usr.role:vip` is an
-//! index seek.
+//! index seek. OpenTelemetry's bookkeeping (`otel.*`, `telemetry.*`: the same on all of a
+//! service's spans) has no rows: a query on it reads the JSON ([`JSON_ONLY_PREFIXES`]).
 //!
 //! ```text
 //! spans_trace       (trace_id)                        trace waterfall, impacted users
@@ -95,6 +96,29 @@ fn identity_column(attribute: &str) -> Option<&'static str> {
 /// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`, besides the
 /// identity.
 const COLUMN_TAGS: &[&str] = &["http.response.status_code", "error", "duration_ms"];
+
+/// Prefixes of the tags kept in the span's JSON only, not as rows of `tags`: OpenTelemetry's
+/// bookkeeping (`otel.kind`, `telemetry.sdk.language`), the same on all of a service's spans
+/// (or, for `otel.kind`, a few values), so rows of them would narrow no search down. They were
+/// two of the five rows of `ingest_throughput`'s average span, each row b-tree work for the one
+/// writer thread. A query on one reads it from the JSON: the same answer, found by a scan.
+const JSON_ONLY_PREFIXES: &[&str] = &["otel.", "telemetry."];
+
+/// Whether `key` is a tag kept in the JSON only (see [`JSON_ONLY_PREFIXES`]); a key that a
+/// JSON path cannot quote (`"`, `\`, a control character or space) has rows still.
+fn json_only_tag(key: &str) -> bool {
+    JSON_ONLY_PREFIXES.iter().any(|p| key.starts_with(p))
+        && !key
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\' || c.is_whitespace())
+}
+
+/// Whether a span's `key` tag is also a row of `tags`. (A store written before a key was kept
+/// in the JSON only may still have rows of it: they are never read, and retention deletes them
+/// with their spans.)
+fn has_tag_rows(key: &str) -> bool {
+    !COLUMN_TAGS.contains(&key) && identity_column(key).is_none() && !json_only_tag(key)
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spans (
@@ -414,7 +438,7 @@ impl SpanWriter for Writer {
                 let first = tx.last_insert_rowid() + 1 - chunk.len() as i64;
                 for (span, id) in chunk.iter().zip(first..) {
                     for (key, value) in &span.tags {
-                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
+                        if has_tag_rows(key) {
                             tag_groups
                                 .entry((key.as_str(), value.as_str()))
                                 .or_default()
@@ -950,7 +974,7 @@ impl SpanStore for Store {
         for (i, key) in keys.iter().enumerate() {
             let key = group_key(key).map_err(StoreError::new)?;
             match key.tag {
-                Some(tag) if !COLUMN_TAGS.contains(&tag.as_str()) => {
+                Some(tag) if has_tag_rows(&tag) => {
                     from_rows.push((i, tag));
                     columns.push("NULL".into());
                 }
