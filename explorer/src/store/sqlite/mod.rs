@@ -54,8 +54,8 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::aggregate::{self, EntryIdentity};
 use super::{
-    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
-    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TagAnalysis,
+    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Encoder, Endpoint, ErrorRow, Group, GroupByResult, Impact,
+    Result, Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TagAnalysis,
     TimeRange, ValueCounts, stats,
 };
 use crate::query::Query;
@@ -385,8 +385,26 @@ impl Writer {
     }
 }
 
+/// A span's tags as the `tags` column holds them.
+fn tags_json(span: &Span) -> String {
+    serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into())
+}
+
 impl SpanWriter for Writer {
     fn insert(&mut self, spans: &[Span]) -> Result<()> {
+        let encoded: Vec<String> = spans.iter().map(tags_json).collect();
+        self.insert_encoded(spans, &encoded)
+    }
+
+    /// The tags JSON: 5% of the writer's instructions when it serialised it itself.
+    fn encoder(&self) -> Option<Encoder> {
+        Some(tags_json)
+    }
+
+    fn insert_encoded(&mut self, spans: &[Span], encoded: &[String]) -> Result<()> {
+        if encoded.len() != spans.len() {
+            return self.insert(spans);
+        }
         let tx = self.conn.transaction()?;
         {
             // The batch's tag rows, inserted in key order after its spans: each insert lands
@@ -399,22 +417,21 @@ impl SpanWriter for Writer {
             // the cache clearing every binding on its return, took 6% of the writer's time.
             let mut whole = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, SPANS_PER_INSERT))?;
             let mut one = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, 1))?;
+            let mut jsons = statement_chunks(encoded, SPANS_PER_INSERT);
             for chunk in statement_chunks(spans, SPANS_PER_INSERT) {
                 let stmt = if chunk.len() == SPANS_PER_INSERT {
                     &mut whole
                 } else {
                     &mut one
                 };
-                let jsons: Vec<String> = chunk
-                    .iter()
-                    .map(|s| serde_json::to_string(&s.tags).unwrap_or_else(|_| "{}".into()))
-                    .collect();
+                // The same chunking of a slice as long as `spans`.
+                let jsons = jsons.next().unwrap_or_default();
                 let identities: Vec<[Option<&String>; 3]> = chunk
                     .iter()
                     .map(|s| IDENTITY_COLUMNS.map(|(attribute, _)| s.tags.get(attribute)))
                     .collect();
                 let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 15);
-                for ((span, tags), identity) in chunk.iter().zip(&jsons).zip(&identities) {
+                for ((span, tags), identity) in chunk.iter().zip(jsons).zip(&identities) {
                     values.extend_from_slice(&[
                         &span.trace_id,
                         &span.span_id,
