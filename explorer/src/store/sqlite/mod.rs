@@ -36,7 +36,8 @@
 //! only; a condition on the column, `= ?`, `>= ?`, `IS NOT NULL`, implies the index's), and
 //! `tags` has no index on `span` (retention finds a span's rows from its JSON). A batch is one
 //! transaction, its tag rows inserted in key order and many rows to a statement, and the WAL
-//! is copied into the file by a thread of its own (`Checkpointer`).
+//! is copied into the file by a thread of its own (`Checkpointer`). The spans' tags JSON comes
+//! serialised from the threads that submitted them ([`SpanWriter::encoder`]).
 
 mod sql;
 #[cfg(test)]
