@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use crate::store::{Retention, Span, SpanWriter};
+use crate::store::{Encoder, Retention, Span, SpanWriter};
 
 /// How often retention is enforced.
 const RETENTION_EVERY: Duration = Duration::from_secs(1);
@@ -27,6 +27,9 @@ pub enum Refused {
 
 struct Job {
     spans: Vec<Span>,
+    /// The writer's [`Encoder`] text of each span, worked out by the submitting thread (empty
+    /// without an encoder).
+    encoded: Vec<String>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -54,6 +57,7 @@ pub struct Ingest {
     tx: SyncSender<Job>,
     queued: Arc<AtomicUsize>,
     capacity: usize,
+    encoder: Option<Encoder>,
 }
 
 impl std::fmt::Debug for Job {
@@ -81,6 +85,7 @@ impl Ingest {
         let (tx, rx) = sync_channel(capacity);
         let queued = Arc::new(AtomicUsize::new(0));
         let thread_queued = Arc::clone(&queued);
+        let encoder = writer.encoder();
         thread::Builder::new()
             .name("ingest".into())
             .spawn(move || write_loop(writer, &rx, &thread_queued, retention))?;
@@ -88,6 +93,7 @@ impl Ingest {
             tx,
             queued,
             capacity,
+            encoder,
         })
     }
 
@@ -107,8 +113,17 @@ impl Ingest {
             self.queued.fetch_sub(n, Ordering::AcqRel);
             return Err(Refused::Full);
         }
+        // Here, on the request's thread: the writer thread is the limit of ingest.
+        let encoded = self
+            .encoder
+            .map(|encode| spans.iter().map(encode).collect())
+            .unwrap_or_default();
         let (done, rx) = oneshot::channel();
-        match self.tx.try_send(Job { spans, done }) {
+        match self.tx.try_send(Job {
+            spans,
+            encoded,
+            done,
+        }) {
             Ok(()) => Ok(rx),
             Err(e) => {
                 self.queued.fetch_sub(n, Ordering::AcqRel);
@@ -146,6 +161,7 @@ fn write_loop(
     let mut jobs: Vec<Job> = Vec::new();
     let batch_spans = writer.batch_spans();
     let mut batch: Vec<Span> = Vec::with_capacity(batch_spans);
+    let mut encoded: Vec<String> = Vec::new();
     loop {
         let first = match rx.recv_timeout(RETENTION_EVERY) {
             Ok(job) => job,
@@ -176,12 +192,16 @@ fn write_loop(
         for job in &mut jobs {
             taken += job.spans.len().max(1);
             batch.append(&mut job.spans);
+            encoded.append(&mut job.encoded);
         }
-        let result = writer.insert(&batch).map_err(|e| e.to_string());
+        let result = writer
+            .insert_encoded(&batch, &encoded)
+            .map_err(|e| e.to_string());
         if let Err(e) = &result {
             eprintln!("usertrail-explorer: {} spans not stored: {e}", batch.len());
         }
         batch.clear();
+        encoded.clear();
         queued.fetch_sub(taken, Ordering::AcqRel);
         for job in jobs.drain(..) {
             // A request that gave up waiting is no reason to stop.

@@ -800,15 +800,26 @@ async fn spans_acknowledged_with_200_survive_the_process_being_killed() {
 #[ignore = "a measurement: run with --release -- --ignored --nocapture ingest_throughput"]
 async fn ingest_throughput() {
     const CLIENTS: u64 = 4;
-    const REQUESTS: u64 = 50;
     const SPANS: u64 = 2_000;
+    // INGEST_REQUESTS=5: a tenth of the load, for a run under callgrind.
+    let requests: u64 = std::env::var("INGEST_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let explorer = start(|_| {}).await;
-    let bodies = support::ingest_bodies(CLIENTS, REQUESTS, SPANS);
+    let bodies = support::ingest_bodies(CLIENTS, requests, SPANS);
+    let (writer, process) = (support::thread_cpu_ns("ingest"), support::process_cpu_ns());
     let secs = support::post_all(&explorer.url, bodies).await;
-    let total = CLIENTS * REQUESTS * SPANS;
+    let writer = support::thread_cpu_ns("ingest") - writer;
+    let process = support::process_cpu_ns() - process;
+    let total = CLIENTS * requests * SPANS;
+    let per_span = |ns: u64| ns as f64 / 1_000.0 / total as f64;
     println!(
-        "ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in {secs:.1} s: {:.0} spans/s",
-        total as f64 / secs
+        "ingest_throughput: {total} spans over OTLP/HTTP protobuf ({CLIENTS} clients, {SPANS} spans a request) stored in {secs:.1} s: {:.0} spans/s; CPU a span: writer thread {:.2} µs, whole process {:.2} µs; load average {}",
+        total as f64 / secs,
+        per_span(writer),
+        per_span(process),
+        support::load_average()
     );
     assert_eq!(explorer.search("", false).await["total"], total);
 }

@@ -499,6 +499,9 @@ pub struct Activity {
     pub users: Option<Vec<Group>>,
 }
 
+/// A [`SpanWriter::encoder`]: a span's text as the writer stores it.
+pub type Encoder = fn(&Span) -> String;
+
 /// How spans get into a store: one writer per store, owned by one thread.
 pub trait SpanWriter: Send {
     /// Inserts `spans` atomically: all or none.
@@ -507,6 +510,40 @@ pub trait SpanWriter: Send {
     ///
     /// When the store fails; nothing is inserted then.
     fn insert(&mut self, spans: &[Span]) -> Result<()>;
+
+    /// The text this writer stores for each span beside its fields, if any (the embedded
+    /// store's tags JSON), as a function the explorer's ingest calls on the thread that submits
+    /// the spans: off the one writer thread, which is the limit of ingest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_explorer::store::{SpanWriter, sqlite, synth};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("usertrail-encoder-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let mut writer = sqlite::Writer::open(&dir.join("spans.sqlite")).unwrap();
+    /// let spans = synth::spans(10, 1);
+    /// let encode = writer.encoder().unwrap();
+    /// let encoded: Vec<String> = spans.iter().map(encode).collect();
+    /// assert!(encoded[0].starts_with('{'));
+    /// writer.insert_encoded(&spans, &encoded).unwrap();
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    fn encoder(&self) -> Option<Encoder> {
+        None
+    }
+
+    /// [`insert`](Self::insert), with `encoded[i]` the [`encoder`](Self::encoder)'s text of
+    /// `spans[i]` (any other length, as when there is no encoder: worked out here if needed).
+    ///
+    /// # Errors
+    ///
+    /// When the store fails; nothing is inserted then.
+    fn insert_encoded(&mut self, spans: &[Span], encoded: &[String]) -> Result<()> {
+        let _ = encoded;
+        self.insert(spans)
+    }
 
     /// Spans per [`insert`](Self::insert) the writer aims for (it takes whole requests, so it
     /// may go over by one): as many as queue up, to this cap.

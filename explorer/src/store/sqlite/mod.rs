@@ -10,7 +10,8 @@
 //! only, since only they carry it). Every tag is kept as JSON in `tags` for display and
 //! group-by on any tag; the tags without a column are also rows of `tags (key, value, span)`,
 //! a `WITHOUT ROWID` table whose primary key is `(key, value, span)`, so `@usr.role:vip` is an
-//! index seek.
+//! index seek. OpenTelemetry's bookkeeping (`otel.*`, `telemetry.*`: the same on all of a
+//! service's spans) has no rows: a query on it reads the JSON ([`JSON_ONLY_PREFIXES`]).
 //!
 //! ```text
 //! spans_trace       (trace_id, kind, usr_id,          trace waterfall; impacted users
@@ -37,7 +38,8 @@
 //! only; a condition on the column, `= ?`, `>= ?`, `IS NOT NULL`, implies the index's), and
 //! `tags` has no index on `span` (retention finds a span's rows from its JSON). A batch is one
 //! transaction, its tag rows inserted in key order and many rows to a statement, and the WAL
-//! is copied into the file by a thread of its own (`Checkpointer`).
+//! is copied into the file by a thread of its own (`Checkpointer`). The spans' tags JSON comes
+//! serialised from the threads that submitted them ([`SpanWriter::encoder`]).
 
 mod sql;
 #[cfg(test)]
@@ -55,8 +57,8 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::aggregate::{self, EntryIdentity};
 use super::{
-    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Endpoint, ErrorRow, Group, GroupByResult, Impact, Result,
-    Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TagAnalysis,
+    ERROR_MESSAGE_TAGS, ERROR_TYPE_TAGS, Encoder, Endpoint, ErrorRow, Group, GroupByResult, Impact,
+    Result, Retention, Scope, SearchResult, Span, SpanStore, SpanWriter, StoreError, TagAnalysis,
     TimeRange, ValueCounts, stats,
 };
 use crate::query::Query;
@@ -97,6 +99,29 @@ fn identity_column(attribute: &str) -> Option<&'static str> {
 /// Tags kept as columns of `spans` (and in the JSON), not as rows of `tags`, besides the
 /// identity.
 const COLUMN_TAGS: &[&str] = &["http.response.status_code", "error", "duration_ms"];
+
+/// Prefixes of the tags kept in the span's JSON only, not as rows of `tags`: OpenTelemetry's
+/// bookkeeping (`otel.kind`, `telemetry.sdk.language`), the same on all of a service's spans
+/// (or, for `otel.kind`, a few values), so rows of them would narrow no search down. They were
+/// two of the five rows of `ingest_throughput`'s average span, each row b-tree work for the one
+/// writer thread. A query on one reads it from the JSON: the same answer, found by a scan.
+const JSON_ONLY_PREFIXES: &[&str] = &["otel.", "telemetry."];
+
+/// Whether `key` is a tag kept in the JSON only (see [`JSON_ONLY_PREFIXES`]); a key that a
+/// JSON path cannot quote (`"`, `\`, a control character or space) has rows still.
+fn json_only_tag(key: &str) -> bool {
+    JSON_ONLY_PREFIXES.iter().any(|p| key.starts_with(p))
+        && !key
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\' || c.is_whitespace())
+}
+
+/// Whether a span's `key` tag is also a row of `tags`. (A store written before a key was kept
+/// in the JSON only may still have rows of it: they are never read, and retention deletes them
+/// with their spans.)
+fn has_tag_rows(key: &str) -> bool {
+    !COLUMN_TAGS.contains(&key) && identity_column(key).is_none() && !json_only_tag(key)
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spans (
@@ -249,8 +274,11 @@ const SPANS_PER_INSERT: usize = 64;
 /// Tag rows per `INSERT` statement (3 parameters each).
 const TAG_ROWS_PER_INSERT: usize = 256;
 
+// OR FAIL, not the default ABORT: a statement that may abort halfway through many rows needs a
+// statement journal (SQLite copies every page it changes there first: 2.5% of the writer's
+// instructions under callgrind); a failure rolls the whole transaction back anyway.
 const SPAN_INSERT: &str =
-    "INSERT INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
+    "INSERT OR FAIL INTO spans (trace_id, span_id, parent_id, service, name, resource, kind,
      start_ns, duration_ns, error, status_code, usr_id, account_id, session_id, tags) VALUES ";
 const TAG_INSERT: &str = "INSERT OR IGNORE INTO tags (key, value, span) VALUES ";
 
@@ -266,6 +294,9 @@ fn insert_sql(insert: &str, columns: usize, rows: usize) -> String {
     let row = format!("({})", vec!["?"; columns].join(","));
     format!("{insert}{}", vec![row; rows].join(","))
 }
+
+/// A batch's tag rows by (key, value): the ids of the spans that have it, ascending.
+type TagGroups<'a> = HashMap<(&'a str, &'a str), Vec<i64>, foldhash::fast::RandomState>;
 
 /// Writes spans; one per process, owned by one writer thread (or a test).
 #[derive(Debug)]
@@ -364,33 +395,53 @@ impl Writer {
     }
 }
 
+/// A span's tags as the `tags` column holds them.
+fn tags_json(span: &Span) -> String {
+    serde_json::to_string(&span.tags).unwrap_or_else(|_| "{}".into())
+}
+
 impl SpanWriter for Writer {
     fn insert(&mut self, spans: &[Span]) -> Result<()> {
+        let encoded: Vec<String> = spans.iter().map(tags_json).collect();
+        self.insert_encoded(spans, &encoded)
+    }
+
+    /// The tags JSON: 5% of the writer's instructions when it serialised it itself.
+    fn encoder(&self) -> Option<Encoder> {
+        Some(tags_json)
+    }
+
+    fn insert_encoded(&mut self, spans: &[Span], encoded: &[String]) -> Result<()> {
+        if encoded.len() != spans.len() {
+            return self.insert(spans);
+        }
         let tx = self.conn.transaction()?;
         {
             // The batch's tag rows, inserted in key order after its spans: each insert lands
             // beside the one before (the pages are at hand), and one statement takes many rows.
-            let mut tag_rows: Vec<(&str, &str, i64)> = Vec::with_capacity(spans.len() * 8);
+            // Gathered per (key, value), each one's spans in id order as they come: sorting
+            // only the distinct pairs, not every row, which took 6.5% of the writer's
+            // instructions (string comparisons).
+            let mut tag_groups: TagGroups<'_> = HashMap::default();
             // Looked up once a batch, not once a chunk: building the SQL to look it up, and
             // the cache clearing every binding on its return, took 6% of the writer's time.
             let mut whole = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, SPANS_PER_INSERT))?;
             let mut one = tx.prepare_cached(&insert_sql(SPAN_INSERT, 15, 1))?;
+            let mut jsons = statement_chunks(encoded, SPANS_PER_INSERT);
             for chunk in statement_chunks(spans, SPANS_PER_INSERT) {
                 let stmt = if chunk.len() == SPANS_PER_INSERT {
                     &mut whole
                 } else {
                     &mut one
                 };
-                let jsons: Vec<String> = chunk
-                    .iter()
-                    .map(|s| serde_json::to_string(&s.tags).unwrap_or_else(|_| "{}".into()))
-                    .collect();
+                // The same chunking of a slice as long as `spans`.
+                let jsons = jsons.next().unwrap_or_default();
                 let identities: Vec<[Option<&String>; 3]> = chunk
                     .iter()
                     .map(|s| IDENTITY_COLUMNS.map(|(attribute, _)| s.tags.get(attribute)))
                     .collect();
                 let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 15);
-                for ((span, tags), identity) in chunk.iter().zip(&jsons).zip(&identities) {
+                for ((span, tags), identity) in chunk.iter().zip(jsons).zip(&identities) {
                     values.extend_from_slice(&[
                         &span.trace_id,
                         &span.span_id,
@@ -414,13 +465,21 @@ impl SpanWriter for Writer {
                 let first = tx.last_insert_rowid() + 1 - chunk.len() as i64;
                 for (span, id) in chunk.iter().zip(first..) {
                     for (key, value) in &span.tags {
-                        if !COLUMN_TAGS.contains(&key.as_str()) && identity_column(key).is_none() {
-                            tag_rows.push((key, value, id));
+                        if has_tag_rows(key) {
+                            tag_groups
+                                .entry((key.as_str(), value.as_str()))
+                                .or_default()
+                                .push(id);
                         }
                     }
                 }
             }
-            tag_rows.sort_unstable();
+            let mut pairs: Vec<_> = tag_groups.into_iter().collect();
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let tag_rows: Vec<(&str, &str, i64)> = pairs
+                .iter()
+                .flat_map(|((key, value), ids)| ids.iter().map(|id| (*key, *value, *id)))
+                .collect();
             let mut whole = tx.prepare_cached(&insert_sql(TAG_INSERT, 3, TAG_ROWS_PER_INSERT))?;
             let mut one = tx.prepare_cached(&insert_sql(TAG_INSERT, 3, 1))?;
             for chunk in statement_chunks(&tag_rows, TAG_ROWS_PER_INSERT) {
@@ -963,7 +1022,7 @@ impl SpanStore for Store {
         for (i, key) in keys.iter().enumerate() {
             let key = group_key(key).map_err(StoreError::new)?;
             match key.tag {
-                Some(tag) if !COLUMN_TAGS.contains(&tag.as_str()) => {
+                Some(tag) if has_tag_rows(&tag) => {
                     from_rows.push((i, tag));
                     columns.push("NULL".into());
                 }

@@ -17,24 +17,45 @@ pub(super) struct Sql {
     range: TimeRange,
 }
 
-/// Where a tag lives: a dedicated column of `spans`, or a row of `tags`.
+/// Where a tag lives: a dedicated column of `spans`, the span's JSON only, or (`None` from
+/// [`tag_column`]) a row of `tags`.
 enum TagColumn {
     Text(&'static str),
     Integer(&'static str),
     Bool(&'static str),
+    /// Read from `s.tags` (every value there is text, as in the `tags` rows).
+    Json,
 }
 
-/// Tags with a column of their own (indexed, or cheap to filter on). The other tags are rows
-/// of the `tags` table, indexed on `(key, value)`.
+/// Tags with a column of their own (indexed, or cheap to filter on), and those kept in the
+/// JSON only. The other tags are rows of the `tags` table, indexed on `(key, value)`.
 fn tag_column(key: &str) -> Option<TagColumn> {
     if let Some(column) = super::identity_column(key) {
         return Some(TagColumn::Text(column));
+    }
+    if super::json_only_tag(key) {
+        return Some(TagColumn::Json);
     }
     Some(match key {
         "http.response.status_code" | "http.status_code" => TagColumn::Integer("s.status_code"),
         "error" => TagColumn::Bool("s.error"),
         _ => return None,
     })
+}
+
+/// What a condition reads a value from.
+#[derive(Clone, Copy)]
+enum Column<'a> {
+    /// A column of `spans s` (or of `tags t`).
+    Named(&'a str),
+    /// The value at this JSON path (`$."key"`) of the span's tags.
+    Json(&'a str),
+}
+
+impl<'a> From<&'a str> for Column<'a> {
+    fn from(name: &'a str) -> Self {
+        Column::Named(name)
+    }
 }
 
 /// `*`, `?` and `[` are GLOB syntax; each is matched literally inside brackets.
@@ -78,39 +99,52 @@ impl Sql {
         self.params.push(value.into());
     }
 
+    /// A column's value: its name, or the JSON value at a path (bound).
+    fn column(&mut self, column: Column<'_>) {
+        match column {
+            Column::Named(name) => self.push(name),
+            Column::Json(path) => {
+                self.push("json_extract(s.tags, ");
+                self.param(path.to_owned());
+                self.push(")");
+            }
+        }
+    }
+
     /// `column <matcher>` for a text column.
-    fn text_match(&mut self, column: &str, matcher: &Matcher) {
+    fn text_match<'c>(&mut self, column: impl Into<Column<'c>>, matcher: &Matcher) {
+        let column = column.into();
         match matcher {
             Matcher::Exact(v) => {
-                self.push(column);
+                self.column(column);
                 self.push(" = ");
                 self.param(v.clone());
             }
             Matcher::Wildcard(parts) if parts.iter().all(String::is_empty) => {
-                self.push(column);
+                self.column(column);
                 self.push(" IS NOT NULL");
             }
             Matcher::Wildcard(parts) => {
                 self.push("(");
                 if !parts[0].is_empty() {
                     // A literal prefix: a range the index can seek to (GLOB alone may not).
-                    self.push(column);
+                    self.column(column);
                     self.push(" >= ");
                     self.param(parts[0].clone());
                     self.push(" AND ");
-                    self.push(column);
+                    self.column(column);
                     self.push(" < ");
                     self.param(prefix_upper_bound(&parts[0]));
                     self.push(" AND ");
                 }
-                self.push(column);
+                self.column(column);
                 self.push(" GLOB ");
                 self.param(glob_pattern(parts));
                 self.push(")");
             }
             Matcher::Compare(cmp, n) => {
                 self.push("CAST(");
-                self.push(column);
+                self.column(column);
                 self.push(" AS REAL) ");
                 self.push(cmp.as_str());
                 self.push(" ");
@@ -151,6 +185,10 @@ impl Sql {
             },
             Field::Tag(key) => match tag_column(key) {
                 Some(TagColumn::Text(column)) => self.text_match(column, m),
+                Some(TagColumn::Json) => {
+                    let path = format!("$.\"{key}\"");
+                    self.text_match(Column::Json(&path), m);
+                }
                 Some(TagColumn::Integer(column)) => match m {
                     Matcher::Exact(v) => match v.parse::<i64>() {
                         Ok(n) => {
@@ -268,7 +306,7 @@ pub(super) fn index_only(expr: &Expr) -> bool {
             Field::Resource | Field::Name | Field::TraceId | Field::SpanId => false,
             Field::Tag(key) => match tag_column(key) {
                 Some(TagColumn::Text(_) | TagColumn::Bool(_)) | None => true,
-                Some(TagColumn::Integer(_)) => false,
+                Some(TagColumn::Integer(_) | TagColumn::Json) => false,
             },
         },
         Expr::Trace(_) => false,
@@ -424,6 +462,24 @@ mod tests {
             sql.params,
             vec![Value::Text("usr.role".into()), Value::Text("vip".into())]
         );
+    }
+
+    #[test]
+    fn opentelemetry_bookkeeping_is_read_from_the_json() {
+        let sql = compile_all(&parse("@otel.kind:server").unwrap());
+        assert_eq!(sql.text, "json_extract(s.tags, ?) = ?");
+        assert_eq!(
+            sql.params,
+            vec![
+                Value::Text("$.\"otel.kind\"".into()),
+                Value::Text("server".into())
+            ]
+        );
+        // Each use of the value binds its path, in order.
+        let sql = compile_all(&parse("@telemetry.sdk.name:open*").unwrap());
+        assert_eq!(sql.text.matches("json_extract(s.tags, ?)").count(), 3);
+        assert_eq!(sql.params.len(), 6);
+        assert_eq!(sql.params[1], Value::Text("open".into()));
     }
 
     #[test]

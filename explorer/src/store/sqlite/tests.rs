@@ -166,6 +166,87 @@ fn every_query_finds_exactly_what_the_oracle_finds() {
 }
 
 #[test]
+fn tags_kept_in_the_json_only_are_found_as_the_oracle_finds_them() {
+    let tmp = TempStore::new("json-only");
+    let mut spans = synth::spans(3_000, 11);
+    for (i, span) in spans.iter_mut().enumerate() {
+        let sender_kind = if span.kind == "server" {
+            "server"
+        } else {
+            "internal"
+        };
+        span.tags.insert("otel.kind".into(), sender_kind.into());
+        if i % 3 != 0 {
+            span.tags
+                .insert("telemetry.sdk.version".into(), (i % 5).to_string());
+        }
+    }
+    let mut writer = Writer::open(&tmp.path()).unwrap();
+    writer.insert(&spans).unwrap();
+    let rows: i64 = writer
+        .conn
+        .query_row(
+            "SELECT count(*) FROM tags WHERE key IN ('otel.kind', 'telemetry.sdk.version')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0, "no tag rows for the JSON-only tags");
+    let store = Store::open(&tmp.path()).unwrap();
+    for q in [
+        "@otel.kind:internal",
+        "@otel.kind:int*",
+        "@otel.kind:*erv*",
+        "-@otel.kind:server service:payments",
+        "@telemetry.sdk.version:*",
+        "-@telemetry.sdk.version:*",
+        "@telemetry.sdk.version:>=3",
+        "@telemetry.sdk.version:2 OR @usr.role:vip",
+        "kind:server trace(@otel.kind:internal status:error)",
+    ] {
+        let query = parse(q).unwrap();
+        let expr = query.expr().unwrap();
+        for range in synth::test_ranges() {
+            let traces = Traces::new(&spans, range);
+            let want: BTreeSet<&str> = spans
+                .iter()
+                .filter(|s| range.contains(s.start_ns))
+                .filter(|s| eval(expr, s, &traces))
+                .map(|s| s.span_id.as_str())
+                .collect();
+            let scope = Scope {
+                entry_only: false,
+                limit: 100_000,
+                range,
+            };
+            let got = store.search(&query, scope).unwrap();
+            let got_ids: BTreeSet<&str> = got.spans.iter().map(|s| s.span_id.as_str()).collect();
+            assert_eq!(got.total as usize, want.len(), "{q} ({range:?})");
+            assert_eq!(got_ids, want, "{q} ({range:?})");
+        }
+    }
+    // Grouped and analysed from the JSON, as the trait's two-pass default counts them.
+    let keys = keys(&["otel.kind", "telemetry.sdk.version", "usr.role"]);
+    let scope = Scope {
+        entry_only: false,
+        limit: 10,
+        range: TimeRange::ALL,
+    };
+    let selection = parse("status:error").unwrap();
+    let want = tag_analysis_two_passes(&store, &selection, &Query::all(), &keys, scope);
+    let got = store
+        .tag_analysis(&selection, &Query::all(), &keys, scope)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&got).unwrap(),
+        serde_json::to_value(&want).unwrap()
+    );
+    let groups = store.group_by(&Query::all(), "otel.kind", scope).unwrap();
+    assert_eq!(groups.total as usize, spans.len());
+    assert_eq!(groups.group_count, 2);
+}
+
+#[test]
 fn dropping_spans_drops_their_tag_rows_and_keeps_the_others() {
     let tmp = TempStore::new("drop-tags");
     let mut spans = synth::spans(2_000, 9);
