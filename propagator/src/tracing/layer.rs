@@ -122,6 +122,12 @@ impl<K: SpanSink> UsertrailLayer<K> {
         self
     }
 
+    /// Which layer this is, for the spans it records: its address, fixed once the
+    /// subscriber holding it is built.
+    fn key(&self) -> usize {
+        core::ptr::from_ref(self).addr()
+    }
+
     /// The sink.
     ///
     /// # Examples
@@ -160,11 +166,14 @@ struct SpanData {
     status_message: Option<Cow<'static, str>>,
     events: Vec<SpanEvent>,
     dropped_events: u32,
+    /// The [`UsertrailLayer::key`] of the layer recording the span.
+    layer: usize,
 }
 
 impl SpanData {
-    fn new(ids: Ids, kind: SpanKind, fields: Tags) -> Self {
+    fn new(ids: Ids, kind: SpanKind, fields: Tags, layer: usize) -> Self {
         SpanData {
+            layer,
             ids,
             kind,
             start: SystemTime::now(),
@@ -349,15 +358,24 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        // A second `UsertrailLayer` in the same subscriber: the first records the span (the
+        // registry's extensions hold one value of a type, and inserting another panics).
+        if span.extensions().get::<SpanData>().is_some() {
+            return;
+        }
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
             if let Some(state) = scope::pending() {
-                // The HTTP fields the entry point gave the span, already typed (cheaper than
-                // visiting its thirty declared fields); the identity tags come from the
-                // request state when the span closes.
+                // The HTTP and identity fields the entry point gave the span, already typed
+                // (cheaper than visiting its thirty declared fields).
                 let fields = core::mem::take(&mut state.lock().entry_fields);
                 let mut extensions = span.extensions_mut();
-                extensions.insert(SpanData::new(Ids::Entry, SpanKind::Server, fields));
+                extensions.insert(SpanData::new(
+                    Ids::Entry,
+                    SpanKind::Server,
+                    fields,
+                    self.key(),
+                ));
                 extensions.insert(EntryRequest(state));
                 return;
             }
@@ -394,6 +412,7 @@ where
                 SpanKind::Internal
             },
             fields,
+            self.key(),
         );
         data.status_message = status_message;
         span.extensions_mut().insert(data);
@@ -410,7 +429,10 @@ where
             },
             None => Skip::Hints,
         };
-        if let Some(data) = extensions.get_mut::<SpanData>() {
+        if let Some(data) = extensions
+            .get_mut::<SpanData>()
+            .filter(|d| d.layer == self.key())
+        {
             let client = data.kind == SpanKind::Client;
             let mut given = None;
             values.record(&mut FieldVisitor {
@@ -432,7 +454,10 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
-        let Some(data) = extensions.get_mut::<SpanData>() else {
+        let Some(data) = extensions
+            .get_mut::<SpanData>()
+            .filter(|d| d.layer == self.key())
+        else {
             return;
         };
         let metadata = event.metadata();
@@ -480,6 +505,12 @@ where
         };
         let (data, entry) = {
             let mut extensions = span.extensions_mut();
+            if extensions
+                .get_mut::<SpanData>()
+                .is_none_or(|d| d.layer != self.key())
+            {
+                return;
+            }
             let Some(data) = extensions.remove::<SpanData>() else {
                 return;
             };
@@ -602,6 +633,34 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_second_layer_in_the_same_subscriber_leaves_the_span_to_the_first() {
+        use tracing_subscriber::prelude::*;
+
+        use crate::server::{EntryConfig, ServerRequest};
+        use crate::tracing::{MemorySink, UsertrailLayer};
+
+        let (first, second) = (MemorySink::new(), MemorySink::new());
+        let subscriber = tracing_subscriber::registry()
+            .with(UsertrailLayer::new(first.clone()).with_service("a"))
+            .with(UsertrailLayer::new(second.clone()).with_service("a"));
+        let headers = alloc::vec![(
+            alloc::string::String::from("baggage"),
+            alloc::string::String::from("user.id=user_123"),
+        )];
+        ::tracing::subscriber::with_default(subscriber, || {
+            let entry = EntryConfig::new().start(&headers, &ServerRequest::new("GET", "/orders"));
+            entry.in_scope(|| ::tracing::info!("order listed"));
+            entry.finish(200);
+        });
+        // Once, not twice, and without a panic in the host's request.
+        let a = first.take();
+        assert_eq!((a.len(), second.take().len()), (1, 0));
+        assert_eq!(a[0].tag("usr.id"), Some("user_123"));
+        assert_eq!(a[0].tag("url.path"), Some("/orders"));
+        assert_eq!(a[0].events.len(), 1);
+    }
+
     #[test]
     fn resource_attribute_values_are_percent_decoded() {
         assert_eq!(super::percent_decode("shop%20api"), "shop api");
