@@ -267,8 +267,8 @@ pub(crate) struct Inner {
     /// ([`Inner::push_tags`]), once per request for the span record: nothing is copied for
     /// them before.
     pub(crate) tags: BTreeMap<Cow<'static, str>, String>,
-    /// The entry span's HTTP and identity fields, typed, for `UsertrailLayer` to take when the span
-    /// opens (empty when no subscriber records the span).
+    /// The entry span's HTTP and identity fields, typed, for `UsertrailLayer` to take when
+    /// the span opens (empty when no subscriber records the span).
     pub(crate) entry_fields: Tags,
 }
 
@@ -370,7 +370,7 @@ impl RequestState {
     }
 
     /// Continues the extracted trace (or starts one) with a new span id; `entry_fields` are
-    /// the entry span's HTTP fields, for the record.
+    /// the entry span's HTTP and identity fields, for the record.
     pub(crate) fn start(
         config: SharedConfig,
         extracted: &Extracted<'_>,
