@@ -70,7 +70,7 @@ use crate::tracing::{
     BaggageTagKeys, Config, DEFAULT_CONFIG, ENTRY_SPAN_NAME, IdentityAttributes, RequestContext,
     RequestState, ScopeGuard, SharedConfig, TARGET, creating_entry_span, enter_scope,
 };
-use crate::tracing::{TagValue, Tags, intern_tag_value as intern};
+use crate::tracing::{TagValue, Tags, intern_tag_value as intern, usertrail_layer_installed};
 use crate::{
     ACCOUNT_ID_ATTRIBUTE, Extractor, Identity, PropagatorType, SESSION_ID_ATTRIBUTE,
     USER_ID_ATTRIBUTE,
@@ -704,9 +704,9 @@ fn start_request<E: Extractor + ?Sized>(
     let account_id = ok(config, ACCOUNT_ID_ATTRIBUTE, identity.account_id());
     // The same values as the span's HTTP and identity fields below, typed as
     // `UsertrailLayer` records them: it takes these rather than visiting the span's thirty
-    // fields.
+    // fields. Without one (only `fmt`, or tracing-opentelemetry), nobody would.
     let mut entry_fields = Tags::new();
-    if recorded {
+    if recorded && usertrail_layer_installed() {
         let text = |v: Option<&str>| v.map(|v| TagValue::Str(Cow::Owned(String::from(v))));
         let fields = [
             ("http.request.method", Some(TagValue::from(method))),

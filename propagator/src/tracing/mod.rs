@@ -73,6 +73,7 @@ pub(crate) use scope::{
     Entered as ScopeGuard, creating as creating_entry_span, enter as enter_scope,
 };
 pub(crate) use semconv::http_span_name;
+pub(crate) use span_tree::any_registered as usertrail_layer_installed;
 #[cfg(feature = "reqwest")]
 pub(crate) use state::new_span_id;
 pub(crate) use state::{Config, DEFAULT_CONFIG, RequestState, SharedConfig};

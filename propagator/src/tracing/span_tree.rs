@@ -8,6 +8,7 @@
 //! dispatch to it and walks up from a span.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ::tracing::span::Id;
@@ -26,6 +27,17 @@ type Lookup = fn(&Dispatch, &Id) -> Option<Arc<RequestState>>;
 /// number of those, so this stays small.
 static LOOKUPS: Mutex<Vec<Lookup>> = Mutex::new(Vec::new());
 
+/// Set when the first `UsertrailLayer` is layered on a subscriber: before, no layer takes the
+/// entry span's fields that the entry point would prepare for it.
+static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Whether any `UsertrailLayer` has been layered on a subscriber in this process (a read of
+/// one atomic, on every request).
+#[inline]
+pub(crate) fn any_registered() -> bool {
+    REGISTERED.load(Ordering::Relaxed)
+}
+
 /// Makes [`current_request`] able to walk the spans of subscribers of type `S`.
 pub(crate) fn register<S>()
 where
@@ -36,6 +48,7 @@ where
     if !lookups.iter().any(|l| core::ptr::fn_addr_eq(*l, lookup)) {
         lookups.push(lookup);
     }
+    REGISTERED.store(true, Ordering::Relaxed);
 }
 
 fn request_of<S>(dispatch: &Dispatch, id: &Id) -> Option<Arc<RequestState>>
