@@ -666,18 +666,6 @@ fn the_service_receives_otlp_into_clickhouse(server: &Server) {
     assert_eq!(spans[0].tag("usr.id"), Some("user_789"));
 }
 
-/// The CPU seconds (user and system, every thread) process `pid` has used: `/proc`'s clock
-/// ticks are `USER_HZ`, 100 a second on Linux whatever the kernel's own tick.
-fn cpu_secs(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The fields after the command, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    #[allow(clippy::cast_precision_loss)]
-    let secs = ticks as f64 / 100.0;
-    secs
-}
-
 /// `cargo test -p usertrail-explorer --release --test clickhouse -- --ignored --nocapture clickhouse_ingest_throughput`
 ///
 /// As `tests/otlp.rs`'s `ingest_throughput` (400,000 spans over OTLP/HTTP protobuf, 2,000 a
@@ -719,17 +707,14 @@ fn clickhouse_ingest_throughput() {
             ..Default::default()
         };
         let base = support::serve(options, std::future::pending()).await;
-        let (ours, theirs) = (cpu_secs("self"), cpu_secs(&server_pid));
+        let cpu_ns = support::process_cpu_ns;
+        let (ours, theirs) = (cpu_ns("self"), cpu_ns(&server_pid));
         let secs = support::post_all(&base, bodies).await;
-        (
-            secs,
-            cpu_secs("self") - ours,
-            cpu_secs(&server_pid) - theirs,
-        )
+        (secs, cpu_ns("self") - ours, cpu_ns(&server_pid) - theirs)
     });
     let total = clients * requests * SPANS;
     #[allow(clippy::cast_precision_loss)]
-    let per_span_us = |cpu: f64| cpu * 1e6 / total as f64;
+    let per_span_us = |cpu_ns: u64| cpu_ns as f64 / 1e3 / total as f64;
     println!(
         "clickhouse_ingest_throughput: {total} spans over OTLP/HTTP protobuf ({clients} clients, {SPANS} spans a request) stored in ClickHouse in {secs:.1} s: {:.0} spans/s (load average {}); CPU a span: {:.2} µs in the explorer and its clients, {:.2} µs in clickhouse-server (its merges included)",
         total as f64 / secs,

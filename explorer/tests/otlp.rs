@@ -808,10 +808,13 @@ async fn ingest_throughput() {
         .unwrap_or(50);
     let explorer = start(|_| {}).await;
     let bodies = support::ingest_bodies(CLIENTS, requests, SPANS);
-    let (writer, process) = (support::thread_cpu_ns("ingest"), support::process_cpu_ns());
+    let (writer, process) = (
+        support::thread_cpu_ns("ingest"),
+        support::process_cpu_ns("self"),
+    );
     let secs = support::post_all(&explorer.url, bodies).await;
     let writer = support::thread_cpu_ns("ingest") - writer;
-    let process = support::process_cpu_ns() - process;
+    let process = support::process_cpu_ns("self") - process;
     let total = CLIENTS * requests * SPANS;
     let per_span = |ns: u64| ns as f64 / 1_000.0 / total as f64;
     println!(

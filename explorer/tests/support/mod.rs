@@ -218,10 +218,11 @@ pub(crate) fn thread_cpu_ns(name: &str) -> u64 {
         .sum()
 }
 
-/// User and system CPU time of the whole process so far, in ns (`/proc/self/stat`, in the
-/// kernel's 100 Hz ticks); 0 where `/proc` is not there.
-pub(crate) fn process_cpu_ns() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+/// User and system CPU time so far, in ns, of every thread of process `pid` (`self` for this
+/// one; `/proc/PID/stat`, in `USER_HZ` ticks, 100 a second on Linux whatever the kernel's own
+/// tick); 0 where `/proc` is not there.
+pub(crate) fn process_cpu_ns(pid: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0;
     };
     // The fields after the command name (which may hold spaces, in parentheses): utime is
