@@ -16,6 +16,13 @@
 //! Criterion measures each (30 samples, 2 s); then allocations per operation are counted and a
 //! side-by-side table is printed.
 //!
+//! Wall times move by 20% and more between runs on a shared machine, so the table also gives
+//! instructions per operation, which do not depend on the load: the bench runs itself under
+//! `valgrind --tool=callgrind` twice per operation, once with `BENCH_CALLGRIND_ITERS`
+//! (default 10,000) calls and once with twice as many, after the same set-up and warm-up; the
+//! difference in instructions over the difference in calls is the cost of one call.
+//! `BENCH_CALLGRIND=0` skips it (and it is skipped when `valgrind` is not installed).
+//!
 //! ```text
 //! cargo bench -p usertrail-propagator --features http --bench propagation
 //! ```
@@ -37,6 +44,7 @@
 use std::alloc::System;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
@@ -73,6 +81,18 @@ const INJECT_USERTRAIL: &str = "inject/usertrail";
 const INJECT_OTEL: &str = "inject/opentelemetry";
 const EXTRACT_FLOOR: &str = "extract/headermap-floor";
 const INJECT_FLOOR: &str = "inject/headermap-floor";
+/// The operations, in the order of `ns` in `main` and then the two floors.
+const OPERATIONS: [&str; 6] = [
+    EXTRACT_USERTRAIL,
+    EXTRACT_OTEL,
+    INJECT_USERTRAIL,
+    INJECT_OTEL,
+    EXTRACT_FLOOR,
+    INJECT_FLOOR,
+];
+/// `<exe> --usertrail-bench-callgrind <operation> <calls>`: runs one operation `calls` times
+/// (the child run under callgrind).
+const CALLGRIND_FLAG: &str = "--usertrail-bench-callgrind";
 
 fn request_headers() -> HeaderMap {
     let mut map = HeaderMap::new();
@@ -295,7 +315,79 @@ fn measured_ns(id: &str, since: SystemTime) -> Option<f64> {
     value[..end].trim().parse().ok()
 }
 
+/// The callgrind child: sets up as `main` does, warms up, then calls `operation` `calls` times.
+fn callgrind_child(operation: &str, calls: u64) {
+    let propagator = otel_propagator();
+    let request = request_headers();
+    let (ut_cx, otel_cx) = (usertrail_context(), otel_context());
+    let mut out = HeaderMap::with_capacity(8);
+    let mut run = |n: u64| {
+        for _ in 0..n {
+            match operation {
+                EXTRACT_USERTRAIL => {
+                    black_box(usertrail_extract(black_box(&request)));
+                }
+                EXTRACT_OTEL => {
+                    black_box(otel_extract(&propagator, black_box(&request)));
+                }
+                EXTRACT_FLOOR => {
+                    black_box(floor_extract(black_box(&request)));
+                }
+                INJECT_USERTRAIL => usertrail_inject(black_box(&ut_cx), &mut out),
+                INJECT_OTEL => otel_inject(&propagator, black_box(&otel_cx), &mut out),
+                INJECT_FLOOR => floor_inject(&mut out),
+                other => panic!("unknown operation {other}"),
+            }
+        }
+    };
+    run(100);
+    run(calls);
+}
+
+/// Instructions callgrind counts for a child run of `calls` calls of `operation`; `None`
+/// when valgrind cannot be run.
+fn instructions(exe: &Path, operation: &str, calls: u64) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(exe)
+        .args([CALLGRIND_FLAG, operation, &calls.to_string()])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let collected = stderr.lines().find_map(|l| {
+        l.split_once("Collected :")
+            .map(|(_, n)| n.trim().to_owned())
+    });
+    match collected.and_then(|n| n.parse().ok()) {
+        Some(n) if out.status.success() => Some(n),
+        _ => panic!("{operation}: no callgrind count\n{stderr}"),
+    }
+}
+
+/// Instructions per call of each of [`OPERATIONS`], or `None` when skipped or valgrind is
+/// missing.
+fn instructions_per_op(calls: u64) -> Option<Vec<f64>> {
+    if std::env::var("BENCH_CALLGRIND").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    OPERATIONS
+        .iter()
+        .map(|operation| {
+            let small = instructions(&exe, operation, calls)?;
+            let large = instructions(&exe, operation, 2 * calls)?;
+            Some(large.saturating_sub(small) as f64 / calls as f64)
+        })
+        .collect()
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == CALLGRIND_FLAG) {
+        let calls = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(0);
+        callgrind_child(args.get(i + 1).map_or("", String::as_str), calls);
+        return;
+    }
     let started = SystemTime::now();
     let propagator = otel_propagator();
     check_equivalence(&propagator);
@@ -358,6 +450,13 @@ fn main() {
         INJECT_OTEL,
     ]
     .map(|id| measured_ns(id, started));
+    let calls = std::env::var("BENCH_CALLGRIND_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(10_000);
+    let instr = instructions_per_op(calls);
+    let instr_of = |i: usize| instr.as_ref().and_then(|v| v.get(i).copied());
     let fmt = |v: Option<f64>, decimals: usize| {
         v.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
     };
@@ -367,26 +466,38 @@ fn main() {
     };
     println!();
     println!(
-        "| operation | usertrail ns/op | OpenTelemetry ns/op | OTel / usertrail | usertrail allocs/op | OTel allocs/op |"
+        "| operation | usertrail ns/op | OpenTelemetry ns/op | OTel / usertrail | usertrail instr/op | OTel instr/op | OTel / usertrail | usertrail allocs/op | OTel allocs/op |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (row, label) in ["extract", "inject"].into_iter().enumerate() {
         let (o, t) = (2 * row, 2 * row + 1);
         println!(
-            "| {label} | {} | {} | {} | {} | {} |",
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} |",
             fmt(ns[o], 0),
             fmt(ns[t], 0),
             ratio(ns[o], ns[t]),
+            fmt(instr_of(o), 0),
+            fmt(instr_of(t), 0),
+            ratio(instr_of(o), instr_of(t)),
             fmt(allocs[o], 1),
             fmt(allocs[t], 1),
         );
     }
     println!(
-        "\nThe HeaderMap alone (lookups and inserts, no parsing or formatting) takes {} ns of \
-         an extract and {} ns of an inject.",
+        "\nThe HeaderMap alone (lookups and inserts, no parsing or formatting) takes {} ns ({} \
+         instructions) of an extract and {} ns ({} instructions) of an inject.",
         fmt(floor[0], 0),
+        fmt(instr_of(4), 0),
         fmt(floor[1], 0),
+        fmt(instr_of(5), 0),
     );
+    match &instr {
+        Some(_) => println!(
+            "Instructions: callgrind, {calls} vs {} calls after the same warm-up.",
+            2 * calls
+        ),
+        None => println!("(BENCH_CALLGRIND=0 or valgrind not found: no instruction counts)"),
+    }
     if allocs.iter().all(Option::is_some) {
         println!(
             "\nTimes include the counting allocator's cost; build with \
