@@ -309,6 +309,8 @@ const fn tchar_rule(b: u8) -> bool {
 
 const TCHAR: u8 = 1;
 const BAGGAGE_OCTET: u8 = 2;
+/// `baggage-octet` but not `%`.
+const PLAIN_BAGGAGE_OCTET: u8 = 4;
 
 /// The two classes above for every byte, computed at compile time: one load per byte in the
 /// baggage scanner instead of a chain of range compares.
@@ -322,6 +324,9 @@ static BYTE_CLASS: [u8; 256] = {
         }
         if baggage_octet_rule(b) {
             table[i] |= BAGGAGE_OCTET;
+            if b != b'%' {
+                table[i] |= PLAIN_BAGGAGE_OCTET;
+            }
         }
         i += 1;
     }
@@ -333,6 +338,12 @@ static BYTE_CLASS: [u8; 256] = {
 #[inline]
 pub(crate) fn is_baggage_octet(b: u8) -> bool {
     BYTE_CLASS[usize::from(b)] & BAGGAGE_OCTET != 0
+}
+
+/// A `baggage-octet` other than `%`: what a value that needs no percent-decoding is made of.
+#[inline]
+pub(crate) fn is_plain_baggage_octet(b: u8) -> bool {
+    BYTE_CLASS[usize::from(b)] & PLAIN_BAGGAGE_OCTET != 0
 }
 
 /// `tchar` of RFC 7230 §3.2.6 (baggage keys are tokens).

@@ -97,8 +97,17 @@ pub struct Baggage<'a> {
     index: Option<KeyIndex>,
 }
 
-/// Keys, and the bounds in the text of the last value of each (`None`: no such member).
-type KeyIndex = (&'static [&'static str; 3], [Option<(u32, u32)>; 3]);
+/// Keys, and where the last value of each is in the text (`None`: no such member).
+type KeyIndex = (&'static [&'static str; 3], [Option<ValueAt>; 3]);
+
+/// Where a value sits in the text, and whether it holds a `%` (only then can it need
+/// percent-decoding: the others are handed out borrowed without a second look).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ValueAt {
+    start: u32,
+    end: u32,
+    has_percent: bool,
+}
 
 /// What [`scan`] found in a valid member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +120,8 @@ struct Scanned {
     key: (usize, usize),
     /// The bounds of its value, not decoded.
     value: (usize, usize),
+    /// Whether the value holds a `%`.
+    has_percent: bool,
 }
 
 /// One member dropped by [`Baggage::parse_lossy`] (or several: everything from a member that
@@ -397,7 +408,12 @@ fn scan(b: &[u8], start: usize) -> Option<Scanned> {
         return None;
     }
     let value_start = skip(b, i + 1, is_ows);
-    let value_end = skip(b, value_start, is_baggage_octet);
+    // Up to a `%` first, so that noting whether the value holds one costs no test per byte.
+    let mut value_end = skip(b, value_start, codec::is_plain_baggage_octet);
+    let has_percent = b.get(value_end) == Some(&b'%');
+    if has_percent {
+        value_end = skip(b, value_end, is_baggage_octet);
+    }
     let value = (value_start, value_end);
     let mut size = (key_end - start) + 1 + (value_end - value_start);
     i = skip(b, value_end, is_ows);
@@ -427,7 +443,65 @@ fn scan(b: &[u8], start: usize) -> Option<Scanned> {
         size,
         key: (start, key_end),
         value,
+        has_percent,
     })
+}
+
+/// What [`scan_canonical`] found: the member count and where the values of the keys asked
+/// for are.
+type Canonical = (u32, [Option<ValueAt>; 3]);
+
+/// One pass over a baggage in canonical form (`key=value` members joined by single `,`s: no
+/// OWS, no properties, no empty member; every member valid; within the limits), noting where
+/// the last value of each of `keys` is: what browsers send. `None` for anything else, which
+/// [`Baggage::from_cow_indexed`]'s general pass then reads (it reads every value this one
+/// accepts the same way).
+fn scan_canonical(b: &[u8], keys: Option<&[&str; 3]>) -> Option<Canonical> {
+    if b.is_empty() || b.len() > BAGGAGE_MAX_BYTES {
+        return None;
+    }
+    let mut found: [Option<ValueAt>; 3] = [None; 3];
+    let mut members: u32 = 0;
+    let mut i = 0;
+    loop {
+        let key_start = i;
+        i = skip(b, i, codec::is_tchar);
+        if i == key_start || b.get(i) != Some(&b'=') {
+            return None;
+        }
+        let key_end = i;
+        let value_start = i + 1;
+        i = skip(b, value_start, codec::is_plain_baggage_octet);
+        let has_percent = b.get(i) == Some(&b'%');
+        if has_percent {
+            i = skip(b, i, is_baggage_octet);
+        }
+        members += 1;
+        if members as usize > BAGGAGE_MAX_MEMBERS {
+            return None;
+        }
+        if let Some(keys) = keys {
+            let key = b.get(key_start..key_end).unwrap_or_default();
+            for (wanted, slot) in keys.iter().zip(found.iter_mut()) {
+                // The first byte before the whole: most keys differ there, and it saves a
+                // call to `memcmp`.
+                if key.first() == wanted.as_bytes().first() && key == wanted.as_bytes() {
+                    // Bounds below `BAGGAGE_MAX_BYTES`: they fit.
+                    *slot = Some(ValueAt {
+                        start: value_start as u32,
+                        end: i as u32,
+                        has_percent,
+                    });
+                }
+            }
+        }
+        match b.get(i) {
+            None => return Some((members, found)),
+            // A `,` that ends the text leaves an empty member: the general pass's.
+            Some(b',') if i + 1 < b.len() => i += 1,
+            _ => return None,
+        }
+    }
 }
 
 /// The `,`-separated piece of `text` that starts at `start`: where it ends (at the `,` or the
@@ -557,7 +631,17 @@ impl<'a> Baggage<'a> {
         on_drop: &mut dyn FnMut(Dropped),
         keys: Option<&'static [&'static str; 3]>,
     ) -> Self {
-        let mut found: [Option<(u32, u32)>; 3] = [None; 3];
+        if let Some((len, found)) = scan_canonical(text.as_bytes(), keys) {
+            // Canonical: the text is its own canonical form.
+            let bytes = text.len() as u32;
+            return Baggage {
+                text,
+                len,
+                bytes,
+                index: keys.map(|keys| (keys, found)),
+            };
+        }
+        let mut found: [Option<ValueAt>; 3] = [None; 3];
         // Cleared when a bound would not fit in a `u32`, or a kept member was not read by
         // `scan`: `get_indexed` falls back to a pass over the text then.
         let mut indexable = keys.is_some();
@@ -626,7 +710,13 @@ impl<'a> Baggage<'a> {
                     if key.len() == wanted.len() && key == *wanted {
                         let (start, end) = scanned.value;
                         match (u32::try_from(start), u32::try_from(end)) {
-                            (Ok(start), Ok(end)) => *slot = Some((start, end)),
+                            (Ok(start), Ok(end)) => {
+                                *slot = Some(ValueAt {
+                                    start,
+                                    end,
+                                    has_percent: scanned.has_percent,
+                                });
+                            }
                             _ => indexable = false,
                         }
                     }
@@ -771,11 +861,14 @@ impl<'a> Baggage<'a> {
         match &self.index {
             Some((indexed, found)) if core::ptr::eq(*indexed, keys) || *indexed == keys => {
                 let text: &str = &self.text;
-                found.map(|bounds| {
-                    let (start, end) = bounds?;
-                    Some(codec::percent_decode(
-                        text.get(start as usize..end as usize)?,
-                    ))
+                found.map(|at| {
+                    let at = at?;
+                    let raw = text.get(at.start as usize..at.end as usize)?;
+                    Some(if at.has_percent {
+                        codec::percent_decode(raw)
+                    } else {
+                        Cow::Borrowed(raw)
+                    })
                 })
             }
             _ => self.get_each(*keys),
@@ -1084,11 +1177,8 @@ impl<'a> Baggage<'a> {
     /// # Ok::<(), usertrail_propagator::ParseError>(())
     /// ```
     pub fn write_to(&self, out: &mut String) {
-        // Every OWS byte and empty list member makes the text longer than the canonical form,
-        // and nothing else differs: equal lengths mean the text is already canonical (the
-        // usual case, for headers this crate wrote or parsed from a well-behaved peer).
-        if self.text.len() == self.bytes as usize {
-            out.push_str(&self.text);
+        if let Some(text) = self.canonical_text() {
+            out.push_str(text);
             return;
         }
         for (i, member) in self.iter().enumerate() {
@@ -1097,6 +1187,14 @@ impl<'a> Baggage<'a> {
             }
             member.write_to(out);
         }
+    }
+
+    /// The text when it is already the header value [`write_to`](Self::write_to) writes.
+    pub(crate) fn canonical_text(&self) -> Option<&str> {
+        // Every OWS byte and empty list member makes the text longer than the canonical form,
+        // and nothing else differs: equal lengths mean the text is already canonical (the
+        // usual case, for headers this crate wrote or parsed from a well-behaved peer).
+        (self.text.len() == self.bytes as usize).then_some(&*self.text)
     }
 
     /// The canonical header value as a new string.
