@@ -73,7 +73,6 @@ macro_rules! header_table {
         }
     };
 }
-#[cfg(feature = "http")]
 pub(crate) use header_table;
 
 macro_rules! define_names {

@@ -1,7 +1,7 @@
 //! The seam for `http::HeaderMap` (feature `http`), beside the traits it implements, with the
 //! header names prebuilt from the table in [`headers`](crate::headers).
 
-use super::{Extractor, Injector};
+use super::{Extractor, Injector, JOINED_INLINE};
 use alloc::string::String;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -59,7 +59,22 @@ impl Extractor for HeaderMap {
             each(value);
         }
     }
+
+    /// Lists the headers when there are at most [`WALKED_HEADERS`] names: beyond, the
+    /// lookups [`extract`](crate::extract) makes cost less than the walk.
+    fn for_each_header<'a>(&'a self, each: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        if self.keys_len() > WALKED_HEADERS {
+            return false;
+        }
+        for (name, value) in self {
+            each(name.as_str(), value.as_bytes());
+        }
+        true
+    }
 }
+
+/// Header names up to which [`Extractor::for_each_header`] walks a `HeaderMap`.
+const WALKED_HEADERS: usize = 32;
 
 /// Skips (does not panic on) names or values `http` rejects.
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
@@ -81,17 +96,55 @@ impl Injector for HeaderMap {
             }
             return;
         }
-        let bytes = Bytes::from(values.into_bytes());
-        let mut start = 0;
-        for &(name, end) in headers {
-            let piece = start..end;
-            start = end;
-            if piece.start > piece.end || piece.end > bytes.len() {
-                continue;
-            }
-            if let Ok(value) = HeaderValue::from_maybe_shared(bytes.slice(piece)) {
-                insert(self, name, value);
-            }
+        insert_joined(self, headers, Bytes::from(values.into_bytes()));
+    }
+
+    /// The values share one allocation, which holds their reference count too when they fit
+    /// in [`JOINED_INLINE`] bytes (a `Bytes` of a `Vec` takes a second one for it).
+    fn set_joined_ascii(&mut self, headers: &[(&'static str, usize)], values: &[u8]) {
+        let bytes = match Inline::new(values) {
+            Some(inline) => Bytes::from_owner(inline),
+            None => Bytes::copy_from_slice(values),
+        };
+        insert_joined(self, headers, bytes);
+    }
+}
+
+/// Up to [`JOINED_INLINE`] bytes, as the owner of a `Bytes`: boxed with the reference count.
+struct Inline {
+    bytes: [u8; JOINED_INLINE],
+    len: usize,
+}
+
+impl Inline {
+    fn new(values: &[u8]) -> Option<Self> {
+        let mut bytes = [0; JOINED_INLINE];
+        bytes.get_mut(..values.len())?.copy_from_slice(values);
+        Some(Inline {
+            bytes,
+            len: values.len(),
+        })
+    }
+}
+
+impl AsRef<[u8]> for Inline {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Inserts each `(name, end)` with its piece of `bytes` (from the previous `end`); skips
+/// pieces out of bounds or that `http` refuses.
+fn insert_joined(map: &mut HeaderMap, headers: &[(&'static str, usize)], bytes: Bytes) {
+    let mut start = 0;
+    for &(name, end) in headers {
+        let piece = start..end;
+        start = end;
+        if piece.start > piece.end || piece.end > bytes.len() {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_maybe_shared(bytes.slice(piece)) {
+            insert(map, name, value);
         }
     }
 }

@@ -67,6 +67,44 @@ pub trait Extractor {
             each(value);
         }
     }
+
+    /// Calls `each` with the name (lower case) and the value of every header the carrier
+    /// holds, a repeated header once per value, and returns `true`; or returns `false`
+    /// without calling it, which the default does. Values are passed as bytes: only those
+    /// of the headers wanted are then checked to be UTF-8.
+    ///
+    /// [`extract`](crate::extract) then reads the headers it needs in this one pass instead
+    /// of one [`get`](Self::get) or [`get_all`](Self::get_all) per name: worth it where a
+    /// lookup costs more than a step of the walk (a hashed map with a few dozen entries).
+    /// Implementations must agree with `get` (the first value listed for a name, if UTF-8)
+    /// and `get_all` (every UTF-8 value listed for it). `http::HeaderMap` implements it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::{extract, Extractor};
+    ///
+    /// struct Two;
+    /// impl Extractor for Two {
+    ///     fn get(&self, name: &str) -> Option<&str> {
+    ///         (name == "baggage").then_some("user.id=u1")
+    ///     }
+    ///     fn for_each_header<'a>(&'a self, each: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+    ///         each("host", b"example.com");
+    ///         each("baggage", b"user.id=u1");
+    ///         true
+    ///     }
+    /// }
+    /// assert_eq!(extract(&Two).identity().user_id(), Some("u1"));
+    ///
+    /// let mut names = Vec::new();
+    /// assert!(!Extractor::for_each_header(&[("baggage", "a=1")][..], &mut |name, _| names.push(name.to_owned())));
+    /// assert!(names.is_empty());
+    /// ```
+    fn for_each_header<'a>(&'a self, each: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        let _ = each;
+        false
+    }
 }
 
 /// Write access to outgoing headers.
@@ -134,61 +172,140 @@ pub trait Injector {
             }
         }
     }
+
+    /// [`set_joined`](Self::set_joined) with the values as bytes of ASCII text (what
+    /// [`inject`](crate::inject) writes), for a carrier that stores bytes and needs no
+    /// `String`. The default checks that they are UTF-8 (nothing is set otherwise) and calls
+    /// `set_joined`; `http::HeaderMap` overrides it to put the values in one shared
+    /// allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use usertrail_propagator::Injector;
+    ///
+    /// let mut headers: Vec<(String, String)> = Vec::new();
+    /// headers.set_joined_ascii(&[("tracestate", 3), ("baggage", 6)], b"a=1b=2");
+    /// assert_eq!(headers, [("tracestate".into(), "a=1".into()), ("baggage".into(), "b=2".into())]);
+    ///
+    /// let mut none: Vec<(String, String)> = Vec::new();
+    /// none.set_joined_ascii(&[("baggage", 3)], b"b=\xff"); // not UTF-8: nothing set
+    /// assert!(none.is_empty());
+    /// ```
+    fn set_joined_ascii(&mut self, headers: &[(&'static str, usize)], values: &[u8]) {
+        if let Ok(values) = core::str::from_utf8(values) {
+            self.set_joined(headers, String::from(values));
+        }
+    }
 }
 
+/// Bytes of header values [`Joined`] keeps on the stack (and `http::HeaderMap` in one
+/// allocation with their reference count): a browser's `traceparent`, `tracestate` and
+/// `baggage` fit.
+pub(crate) const JOINED_INLINE: usize = 256;
+
 /// Header values this crate wrote (valid HTTP field values, checked in debug builds), laid
-/// end to end for one [`Injector::set_joined`]: up to three.
+/// end to end for one [`Injector::set_joined_ascii`]: up to three. On the stack up to
+/// [`JOINED_INLINE`] bytes, in a `Vec` beyond.
 pub(crate) struct Joined {
-    text: String,
-    headers: [(&'static str, usize); 3],
+    inline: [u8; JOINED_INLINE],
     len: usize,
+    /// Everything pushed, once it no longer fits `inline`.
+    spilled: Vec<u8>,
+    headers: [(&'static str, usize); 3],
+    count: usize,
 }
 
 impl Joined {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn new() -> Self {
         Joined {
-            text: String::with_capacity(capacity),
-            headers: [("", 0); 3],
+            inline: [0; JOINED_INLINE],
             len: 0,
+            spilled: Vec::new(),
+            headers: [("", 0); 3],
+            count: 0,
         }
     }
 
-    /// Appends the value of `name` that `write` writes. A fourth value is not kept (the
-    /// callers push at most three).
-    pub(crate) fn push(&mut self, name: &'static str, write: impl FnOnce(&mut String)) {
-        let start = self.text.len();
-        let Some(slot) = self.headers.get_mut(self.len) else {
+    fn text(&self) -> &[u8] {
+        if self.spilled.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.spilled
+        }
+    }
+
+    /// Appends `value`, the value of `name` (ASCII). A fourth value is not kept (the callers
+    /// push at most three).
+    pub(crate) fn push(&mut self, name: &'static str, value: &[u8]) {
+        let Some(slot) = self.headers.get_mut(self.count) else {
             debug_assert!(false, "more than three joined header values");
             return;
         };
-        write(&mut self.text);
         debug_assert!(
-            is_valid_header_value(self.text.get(start..).unwrap_or_default()),
-            "{name}: {:?}",
-            self.text.get(start..)
+            core::str::from_utf8(value).is_ok_and(is_valid_header_value),
+            "{name}: {value:?}"
         );
-        *slot = (name, self.text.len());
-        self.len += 1;
+        let end = self.len + value.len();
+        if self.spilled.is_empty() {
+            if let Some(room) = self.inline.get_mut(self.len..end) {
+                room.copy_from_slice(value);
+            } else {
+                self.spilled.reserve(end);
+                self.spilled
+                    .extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+                self.spilled.extend_from_slice(value);
+            }
+        } else {
+            self.spilled.extend_from_slice(value);
+        }
+        self.len = end;
+        *slot = (name, end);
+        self.count += 1;
     }
 
     /// Sets what was pushed, and starts over.
     pub(crate) fn set_on<I: Injector + ?Sized>(&mut self, carrier: &mut I) {
-        let headers = self.headers.get(..self.len).unwrap_or_default();
+        let headers = self.headers.get(..self.count).unwrap_or_default();
         if !headers.is_empty() {
-            carrier.set_joined(headers, core::mem::take(&mut self.text));
+            carrier.set_joined_ascii(headers, self.text());
         }
         self.len = 0;
+        self.count = 0;
+        self.spilled.clear();
+    }
+}
+
+/// What extraction reads headers from, handing out values borrowed for `'a`: a carrier
+/// (`&'a E`), or a [`Snapshot`] of one (whose values borrow from the carrier, not from the
+/// snapshot, which [`Extractor`]'s signatures cannot say).
+pub(crate) trait Source<'a> {
+    /// [`Extractor::get`].
+    fn first(&self, name: &str) -> Option<&'a str>;
+    /// [`Extractor::get_all`].
+    fn each(&self, name: &str, each: &mut dyn FnMut(&'a str));
+}
+
+impl<'a, E: Extractor + ?Sized> Source<'a> for &'a E {
+    #[inline]
+    fn first(&self, name: &str) -> Option<&'a str> {
+        Extractor::get(*self, name)
+    }
+
+    #[inline]
+    fn each(&self, name: &str, each: &mut dyn FnMut(&'a str)) {
+        Extractor::get_all(*self, name, each);
     }
 }
 
 /// Joins every value of `name` with `,` (RFC 7230 §3.2.2). Borrows when there is one line:
 /// the common case allocates nothing.
-pub(crate) fn combined<'a, E: Extractor + ?Sized>(
-    carrier: &'a E,
+pub(crate) fn combined<'a, S: Source<'a> + ?Sized>(
+    carrier: &S,
     name: &str,
 ) -> Option<Cow<'a, str>> {
     let mut out: Option<Cow<'a, str>> = None;
-    carrier.get_all(name, &mut |value| match &mut out {
+    carrier.each(name, &mut |value| match &mut out {
         None => out = Some(Cow::Borrowed(value)),
         Some(joined) => {
             let joined = joined.to_mut();
@@ -237,13 +354,13 @@ pub(crate) fn set_checked<I: Injector + ?Sized>(
 }
 
 /// The first value of `name` and how many values there are.
-pub(crate) fn first_and_count<'a, E: Extractor + ?Sized>(
-    carrier: &'a E,
+pub(crate) fn first_and_count<'a, S: Source<'a> + ?Sized>(
+    carrier: &S,
     name: &str,
 ) -> (Option<&'a str>, usize) {
     let mut first = None;
     let mut count = 0;
-    carrier.get_all(name, &mut |value| {
+    carrier.each(name, &mut |value| {
         count += 1;
         if first.is_none() {
             first = Some(value);
@@ -262,6 +379,11 @@ impl<T: Extractor + ?Sized> Extractor for &T {
     fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
         (**self).get_all(name, each);
     }
+
+    #[inline]
+    fn for_each_header<'a>(&'a self, each: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        (**self).for_each_header(each)
+    }
 }
 
 impl<T: Extractor + ?Sized> Extractor for &mut T {
@@ -273,6 +395,11 @@ impl<T: Extractor + ?Sized> Extractor for &mut T {
     #[inline]
     fn get_all<'a>(&'a self, name: &str, each: &mut dyn FnMut(&'a str)) {
         (**self).get_all(name, each);
+    }
+
+    #[inline]
+    fn for_each_header<'a>(&'a self, each: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        (**self).for_each_header(each)
     }
 }
 
@@ -348,6 +475,11 @@ impl<T: Injector + ?Sized> Injector for &mut T {
     fn set_joined(&mut self, headers: &[(&'static str, usize)], values: String) {
         (**self).set_joined(headers, values);
     }
+
+    #[inline]
+    fn set_joined_ascii(&mut self, headers: &[(&'static str, usize)], values: &[u8]) {
+        (**self).set_joined_ascii(headers, values);
+    }
 }
 
 #[cfg(feature = "std")]
@@ -355,6 +487,9 @@ mod hash_map;
 
 #[cfg(feature = "http")]
 mod header_map;
+
+mod snapshot;
+pub(crate) use snapshot::Snapshot;
 
 #[cfg(test)]
 mod tests {
@@ -364,13 +499,13 @@ mod tests {
     fn combined_borrows_one_line_and_joins_more() {
         let one = [("baggage", "a=1")];
         assert!(matches!(
-            combined(&one[..], "baggage"),
+            combined(&&one[..], "baggage"),
             Some(Cow::Borrowed("a=1"))
         ));
         let two = [("baggage", "a=1"), ("other", "x"), ("BAGGAGE", "b=2")];
-        assert_eq!(combined(&two[..], "baggage").as_deref(), Some("a=1,b=2"));
-        assert_eq!(combined(&two[..], "tracestate"), None);
-        assert_eq!(first_and_count(&two[..], "baggage"), (Some("a=1"), 2));
+        assert_eq!(combined(&&two[..], "baggage").as_deref(), Some("a=1,b=2"));
+        assert_eq!(combined(&&two[..], "tracestate"), None);
+        assert_eq!(first_and_count(&&two[..], "baggage"), (Some("a=1"), 2));
     }
 
     #[test]

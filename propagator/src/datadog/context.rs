@@ -4,7 +4,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 
 use super::tags::{DatadogTags, TID_TAG};
-use crate::carrier::{self, Extractor, Injector};
+use crate::carrier::{self, Extractor, Injector, Source};
 use crate::codec::{self, trim_ows};
 use crate::error::{ErrorKind, Field, InjectError, ParseError};
 use crate::headers::{
@@ -116,7 +116,7 @@ impl<'a> DatadogContext<'a> {
     /// ```
     pub fn extract<E: Extractor + ?Sized>(carrier: &'a E) -> Result<Option<Self>, ParseError> {
         let mut first = None;
-        let context = Self::extract_reporting(carrier, &mut |_, kind| {
+        let context = Self::extract_reporting(&carrier, &mut |_, kind| {
             first.get_or_insert(kind);
         });
         match first {
@@ -126,11 +126,11 @@ impl<'a> DatadogContext<'a> {
     }
 
     /// Lenient extraction: a bad id drops the context; a bad optional header is only reported.
-    pub(crate) fn extract_reporting<E: Extractor + ?Sized>(
-        carrier: &'a E,
+    pub(crate) fn extract_reporting<S: Source<'a> + ?Sized>(
+        carrier: &S,
         report: &mut dyn FnMut(&'static str, ErrorKind),
     ) -> Option<Self> {
-        let trace_id = carrier.get(X_DATADOG_TRACE_ID)?;
+        let trace_id = carrier.first(X_DATADOG_TRACE_ID)?;
         let low = match parse_dd_id(trace_id, Field::TraceId) {
             Ok(low) => low,
             Err(kind) => {
@@ -138,7 +138,7 @@ impl<'a> DatadogContext<'a> {
                 return None;
             }
         };
-        let parent_id = carrier.get(X_DATADOG_PARENT_ID).unwrap_or("");
+        let parent_id = carrier.first(X_DATADOG_PARENT_ID).unwrap_or("");
         let parent_id = match parse_dd_id(parent_id, Field::ParentId) {
             Ok(id) => SpanId::new(id)?,
             Err(kind) => {
@@ -146,16 +146,17 @@ impl<'a> DatadogContext<'a> {
                 return None;
             }
         };
-        let sampling_priority = carrier.get(X_DATADOG_SAMPLING_PRIORITY).and_then(|p| {
-            match SamplingPriority::parse(trim_ows(p)) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    report(X_DATADOG_SAMPLING_PRIORITY, e.kind());
-                    None
-                }
-            }
-        });
-        let origin = carrier.get(X_DATADOG_ORIGIN).map(trim_ows).and_then(|o| {
+        let sampling_priority =
+            carrier
+                .first(X_DATADOG_SAMPLING_PRIORITY)
+                .and_then(|p| match SamplingPriority::parse(trim_ows(p)) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        report(X_DATADOG_SAMPLING_PRIORITY, e.kind());
+                        None
+                    }
+                });
+        let origin = carrier.first(X_DATADOG_ORIGIN).map(trim_ows).and_then(|o| {
             if is_origin_valid(o) {
                 Some(Cow::Borrowed(o))
             } else {
@@ -164,7 +165,7 @@ impl<'a> DatadogContext<'a> {
             }
         });
         let tags = carrier
-            .get(X_DATADOG_TAGS)
+            .first(X_DATADOG_TAGS)
             .and_then(|t| match DatadogTags::parse(t) {
                 Ok(tags) => Some(tags),
                 Err(e) => {

@@ -4,7 +4,7 @@
 use super::extracted::Problems;
 use super::{Context, Extracted};
 use crate::b3::{B3Multi, B3Sampling, B3Single};
-use crate::carrier::{self, Extractor};
+use crate::carrier::{self, Extractor, Snapshot, Source};
 use crate::datadog::{DatadogContext, tracecontext};
 use crate::error::{ErrorKind, ExtractError};
 use crate::headers::{B3, BAGGAGE, TRACEPARENT, TRACESTATE, X_DATADOG_TRACE_ID};
@@ -14,8 +14,8 @@ use crate::propagator_type::PropagatorType;
 use crate::span_context::SpanContext;
 use crate::w3c::{Baggage, Dropped, Traceparent, Tracestate};
 
-fn extract_tracecontext<'a, E: Extractor + ?Sized>(
-    carrier: &'a E,
+fn extract_tracecontext<'a, S: Source<'a> + ?Sized>(
+    carrier: &S,
     problems: &mut Problems,
 ) -> Option<(SpanContext<'a>, Option<Tracestate<'a>>)> {
     let (value, count) = carrier::first_and_count(carrier, TRACEPARENT);
@@ -54,8 +54,8 @@ fn extract_tracecontext<'a, E: Extractor + ?Sized>(
     Some((span_context, tracestate))
 }
 
-fn extract_datadog<'a, E: Extractor + ?Sized>(
-    carrier: &'a E,
+fn extract_datadog<'a, S: Source<'a> + ?Sized>(
+    carrier: &S,
     problems: &mut Problems,
 ) -> Option<SpanContext<'a>> {
     DatadogContext::extract_reporting(carrier, &mut |h, k| problems.header(h, k))
@@ -163,6 +163,18 @@ pub fn extract<E: Extractor + ?Sized>(carrier: &E) -> Extracted<'_> {
 /// ```
 pub fn extract_with<'a, E: Extractor + ?Sized>(
     carrier: &'a E,
+    order: &[PropagatorType],
+) -> Extracted<'a> {
+    // A carrier that lists its headers is read once; the others (the default) are asked
+    // name by name, and this branch is gone from their code.
+    match Snapshot::take(carrier) {
+        Some(snapshot) => extract_from(&snapshot, order),
+        None => extract_from(&carrier, order),
+    }
+}
+
+fn extract_from<'a, S: Source<'a> + Extractor + ?Sized>(
+    carrier: &S,
     order: &[PropagatorType],
 ) -> Extracted<'a> {
     let mut problems = Problems::new();

@@ -58,7 +58,7 @@ fn inject_tracecontext(
     joined: &mut Joined,
 ) {
     let traceparent = Traceparent::new(sc.trace_id(), sc.span_id(), sc.flags());
-    joined.push(TRACEPARENT, |out| traceparent.write_to(out));
+    joined.push(TRACEPARENT, &traceparent.to_bytes());
     let updated;
     let tracestate = match sc.sampling_priority() {
         Some(priority) => {
@@ -68,7 +68,10 @@ fn inject_tracecontext(
         None => tracestate,
     };
     if let Some(tracestate) = tracestate.filter(|ts| !ts.is_empty()) {
-        joined.push(TRACESTATE, |out| tracestate.write_to(out));
+        match tracestate.canonical_text() {
+            Some(text) => joined.push(TRACESTATE, text.as_bytes()),
+            None => joined.push(TRACESTATE, tracestate.to_header_value().as_bytes()),
+        }
     }
 }
 
@@ -124,9 +127,7 @@ pub fn inject<I: Injector + ?Sized>(
     // `traceparent`, `tracestate` and `baggage` are written end to end into one buffer and
     // handed over together (one allocation for an `http::HeaderMap`), in the order of
     // separate `set`s.
-    let tracestate_len = cx.tracestate.as_ref().map_or(0, Tracestate::text_len);
-    // A `traceparent` is 55 bytes.
-    let mut joined = Joined::with_capacity(55 + tracestate_len + cx.baggage.encoded_len());
+    let mut joined = Joined::new();
     if let Some(sc) = &cx.span_context {
         let priority = sc
             .sampling_priority()
@@ -145,7 +146,10 @@ pub fn inject<I: Injector + ?Sized>(
         }
     }
     if !cx.baggage.is_empty() {
-        joined.push(BAGGAGE, |out| cx.baggage.write_to(out));
+        match cx.baggage.canonical_text() {
+            Some(text) => joined.push(BAGGAGE, text.as_bytes()),
+            None => joined.push(BAGGAGE, cx.baggage.to_header_value().as_bytes()),
+        }
     }
     joined.set_on(carrier);
     result

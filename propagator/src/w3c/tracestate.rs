@@ -323,9 +323,9 @@ impl<'a> Tracestate<'a> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
-    /// Length of the text held (at least that of the header value written).
-    pub(crate) fn text_len(&self) -> usize {
-        self.text.len()
+    /// The text when it is already the header value [`write_to`](Self::write_to) writes.
+    pub(crate) fn canonical_text(&self) -> Option<&str> {
+        self.canonical.then_some(&*self.text)
     }
 
     /// The value of `key`, borrowed for `'a` when the text is borrowed.
