@@ -209,3 +209,52 @@ proptest! {
         let _ = B3Single::parse(&s);
     }
 }
+
+/// A header value as `http` may hold it: text of every kind, a browser's own headers, or
+/// bytes that are not UTF-8.
+#[cfg(feature = "http")]
+fn header_value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        junk().prop_map(String::into_bytes),
+        Just(b"00-00000000000000000dc58f7d2f4a95d4-065cc2043656824c-01".to_vec()),
+        Just(b"dd=s:1;o:rum".to_vec()),
+        Just(b"session.id=s1,user.id=user_123,account.id=account_456".to_vec()),
+        Just(b"992357060732163540".to_vec()),
+        prop::collection::vec(any::<u8>(), 0..20),
+    ]
+}
+
+#[cfg(feature = "http")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Reading an `http::HeaderMap` in one walk finds what looking each name up finds,
+    /// repeated, missing and non-UTF-8 values included.
+    #[test]
+    fn a_header_map_read_in_one_walk_reads_as_by_lookups(
+        headers in prop::collection::vec((0usize..18, header_value()), 0..12),
+    ) {
+        use usertrail_propagator::{headers::ALL, Extractor};
+
+        /// The same map, through lookups only (the trait's default `for_each_header`).
+        struct Lookups<'a>(&'a http::HeaderMap);
+        impl Extractor for Lookups<'_> {
+            fn get(&self, name: &str) -> Option<&str> {
+                Extractor::get(self.0, name)
+            }
+            fn get_all<'b>(&'b self, name: &str, each: &mut dyn FnMut(&'b str)) {
+                Extractor::get_all(self.0, name, each);
+            }
+        }
+
+        let mut map = http::HeaderMap::new();
+        for (name, value) in &headers {
+            let name = ALL.get(*name).copied().unwrap_or(["host", "x-request-id", "te", "b3x"][*name % 4]);
+            if let Ok(value) = http::HeaderValue::from_bytes(value) {
+                map.append(name, value);
+            }
+        }
+        let lookups = Lookups(&map);
+        prop_assert_eq!(extract(&map), extract(&lookups));
+    }
+}

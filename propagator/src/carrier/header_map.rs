@@ -67,7 +67,12 @@ impl Extractor for HeaderMap {
             return false;
         }
         for (name, value) in self {
-            each(name.as_str(), value.as_bytes());
+            // Skipping here what cannot be wanted saves a call through `each` for most of a
+            // request's headers.
+            let name = name.as_str();
+            if super::snapshot::may_be_in_table(name) {
+                each(name, value.as_bytes());
+            }
         }
         true
     }

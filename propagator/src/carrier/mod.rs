@@ -69,9 +69,10 @@ pub trait Extractor {
     }
 
     /// Calls `each` with the name (lower case) and the value of every header the carrier
-    /// holds, a repeated header once per value, and returns `true`; or returns `false`
-    /// without calling it, which the default does. Values are passed as bytes: only those
-    /// of the headers wanted are then checked to be UTF-8.
+    /// holds whose name may be one of [`headers::ALL`](crate::headers::ALL) (others may be
+    /// passed too, or skipped), a repeated header once per value, and returns `true`; or
+    /// returns `false` without calling it, which the default does. Values are passed as
+    /// bytes: only those of the headers wanted are then checked to be UTF-8.
     ///
     /// [`extract`](crate::extract) then reads the headers it needs in this one pass instead
     /// of one [`get`](Self::get) or [`get_all`](Self::get_all) per name: worth it where a

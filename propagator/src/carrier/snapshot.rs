@@ -28,12 +28,7 @@ macro_rules! define_slots {
         /// The slot of `name` (lower case), if it is one of the table's.
         #[inline]
         fn slot(name: &str) -> Option<usize> {
-            let b = name.as_bytes();
-            // Most of a request's headers are turned away here, before any comparison.
-            if !FIRST_BYTES[usize::from(*b.first()?)]
-                || b.len() >= 64
-                || LENGTHS & (1u64 << b.len()) == 0
-            {
+            if !may_be_in_table(name) {
                 return None;
             }
             match name {
@@ -44,6 +39,17 @@ macro_rules! define_slots {
     };
 }
 crate::headers::header_table!(define_slots);
+
+/// `false` when `name` is surely not in the table: its first byte or its length is no
+/// name's. Most of a request's headers are turned away here, before any comparison.
+#[inline]
+pub(crate) fn may_be_in_table(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.first()
+        .is_some_and(|&first| FIRST_BYTES[usize::from(first)])
+        && b.len() < 64
+        && LENGTHS & (1u64 << b.len()) != 0
+}
 
 /// Whether a name of the table starts with each byte.
 static FIRST_BYTES: [bool; 256] = {

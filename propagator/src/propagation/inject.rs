@@ -58,7 +58,7 @@ fn inject_tracecontext(
     joined: &mut Joined,
 ) {
     let traceparent = Traceparent::new(sc.trace_id(), sc.span_id(), sc.flags());
-    joined.push(TRACEPARENT, &traceparent.to_bytes());
+    joined.push(TRACEPARENT, &traceparent.header_bytes());
     let updated;
     let tracestate = match sc.sampling_priority() {
         Some(priority) => {

@@ -641,6 +641,16 @@ impl<'a> Baggage<'a> {
                 index: keys.map(|keys| (keys, found)),
             };
         }
+        Self::from_cow_general(text, on_drop, keys)
+    }
+
+    /// [`from_cow_indexed`](Self::from_cow_indexed) for any text: member by member, each
+    /// read by [`scan`] or, failing that, checked piece by piece to name its problem.
+    fn from_cow_general(
+        text: Cow<'a, str>,
+        on_drop: &mut dyn FnMut(Dropped),
+        keys: Option<&'static [&'static str; 3]>,
+    ) -> Self {
         let mut found: [Option<ValueAt>; 3] = [None; 3];
         // Cleared when a bound would not fit in a `u32`, or a kept member was not read by
         // `scan`: `get_indexed` falls back to a pass over the text then.
@@ -861,15 +871,19 @@ impl<'a> Baggage<'a> {
         match &self.index {
             Some((indexed, found)) if core::ptr::eq(*indexed, keys) || *indexed == keys => {
                 let text: &str = &self.text;
-                found.map(|at| {
-                    let at = at?;
+                let value = |at: &Option<ValueAt>| {
+                    let at = (*at)?;
                     let raw = text.get(at.start as usize..at.end as usize)?;
                     Some(if at.has_percent {
                         codec::percent_decode(raw)
                     } else {
                         Cow::Borrowed(raw)
                     })
-                })
+                };
+                // Element by element rather than `array::map`, which goes through a
+                // `try_map` of its own and moves each value once more.
+                let [a, b, c] = found;
+                [value(a), value(b), value(c)]
             }
             _ => self.get_each(*keys),
         }
@@ -1296,6 +1310,73 @@ mod tests {
     use alloc::format;
     use alloc::string::ToString;
     use alloc::vec::Vec;
+
+    /// Every header of up to three members built from tricky pieces: where the one-pass
+    /// reading of canonical text takes a header, the general pass reads it the same way.
+    #[test]
+    fn the_canonical_pass_agrees_with_the_general_one() {
+        const KEYS: [&str; 3] = ["session.id", "user.id", "account.id"];
+        let members = [
+            "",
+            " ",
+            "user.id=u1",
+            "user.id=",
+            "session.id=s%201",
+            "account.id=a%",
+            "k=v;p",
+            "k=v;p=1",
+            "k = v",
+            "k=v ",
+            " k=v",
+            "k=\tv",
+            "k=\"v\"",
+            "k=v\\",
+            "k",
+            "=v",
+            "k=v=w",
+            "ké=v",
+            "k=é",
+            "k@=v",
+            "k=a%zz",
+            "user.id=%41",
+        ];
+        let mut checked = 0;
+        for a in members {
+            for b in members {
+                for c in members {
+                    for text in [
+                        a.to_string(),
+                        format!("{a},{b}"),
+                        format!("{a},{b},{c}"),
+                        format!("{a},{b},{c},"),
+                    ] {
+                        let Some((len, found)) = scan_canonical(text.as_bytes(), Some(&KEYS))
+                        else {
+                            continue;
+                        };
+                        checked += 1;
+                        let mut drops = 0;
+                        let general = Baggage::from_cow_general(
+                            Cow::Borrowed(&text),
+                            &mut |_| drops += 1,
+                            Some(&KEYS),
+                        );
+                        assert_eq!(drops, 0, "{text:?}");
+                        assert_eq!(general.len, len, "{text:?}");
+                        assert_eq!(general.bytes as usize, text.len(), "{text:?}");
+                        assert_eq!(general.text, text.as_str(), "{text:?}");
+                        assert_eq!(general.index, Some((&KEYS, found)), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        let many = "k=v,".repeat(BAGGAGE_MAX_MEMBERS + 1);
+        assert_eq!(
+            scan_canonical(many.trim_end_matches(',').as_bytes(), None),
+            None
+        );
+    }
 
     #[test]
     fn borrowed_when_clean() {

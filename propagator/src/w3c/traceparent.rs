@@ -230,11 +230,11 @@ impl Traceparent {
     pub fn write_to(&self, out: &mut String) {
         // Laid out on the stack and pushed once: one copy, rather than a capacity check per
         // piece.
-        codec::push_ascii(out, &self.to_bytes());
+        codec::push_ascii(out, &self.header_bytes());
     }
 
     /// The version-00 header value's bytes.
-    pub(crate) fn to_bytes(&self) -> [u8; 55] {
+    pub(crate) fn header_bytes(&self) -> [u8; 55] {
         let mut buf = *b"00-00000000000000000000000000000000-0000000000000000-00";
         let pieces = [
             (3..35, self.trace_id.to_u128()),

@@ -259,6 +259,12 @@ impl<'a> Tracestate<'a> {
                 canonical: true,
             });
         }
+        Self::from_cow_general(text)
+    }
+
+    /// [`from_cow`](Self::from_cow) for any text: member by member, OWS trimmed, empty
+    /// members skipped.
+    fn from_cow_general(text: Cow<'a, str>) -> Result<Self, ParseError> {
         let mut len = 0;
         let mut member_bytes = 0;
         // Stops at the 33rd member: the work is bounded by the input length, never more.
@@ -513,6 +519,67 @@ mod tests {
     use super::*;
     use alloc::format;
     use alloc::string::ToString;
+
+    /// Every value of up to three members built from tricky pieces: where the one-pass
+    /// reading of canonical text takes a value, the general pass reads it the same way.
+    #[test]
+    fn the_canonical_pass_agrees_with_the_general_one() {
+        let members = [
+            "",
+            " ",
+            "dd=s:1;o:rum",
+            "a=1",
+            "a= 1",
+            "a=1 ",
+            " a=1",
+            "a=",
+            "a",
+            "=1",
+            "a=1=2",
+            "A=1",
+            "@a=1",
+            "a@b=1",
+            "a/b*c_d-e=1",
+            "a=\t1",
+            "a=é",
+            "0=x",
+            "k=,",
+        ];
+        let mut checked = 0;
+        for a in members {
+            for b in members {
+                for c in members {
+                    for text in [
+                        a.to_string(),
+                        format!("{a},{b}"),
+                        format!("{a},{b},{c}"),
+                        format!("{a},{b},{c},"),
+                    ] {
+                        let Some(len) = canonical_members(text.as_bytes()) else {
+                            continue;
+                        };
+                        checked += 1;
+                        let general = Tracestate::from_cow_general(Cow::Borrowed(&text))
+                            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+                        assert_eq!(general.len(), len, "{text:?}");
+                        assert!(general.canonical, "{text:?}");
+                        for key in ["a", "dd", "k"] {
+                            let first = general.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+                            assert_eq!(first, canonical_get(&text, key), "{text:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        let long = format!("a={}", "v".repeat(MAX_VALUE_LEN + 1));
+        assert_eq!(canonical_members(long.as_bytes()), None);
+        let many = "a=1,".repeat(TRACESTATE_MAX_MEMBERS + 1);
+        assert_eq!(
+            canonical_members(many.trim_end_matches(',').as_bytes()),
+            None
+        );
+    }
 
     #[test]
     fn insert_truncates_from_the_right() {
