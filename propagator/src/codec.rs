@@ -53,6 +53,15 @@ pub(crate) fn trim_ows(s: &str) -> &str {
     s.get(start..end).unwrap_or_default()
 }
 
+/// [`trim_ows`] of bytes.
+#[inline]
+pub(crate) fn trim_ows_bytes(b: &[u8]) -> &[u8] {
+    let is_ows = |c: &u8| matches!(c, b' ' | b'\t');
+    let start = b.iter().position(|c| !is_ows(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !is_ows(c)).map_or(start, |i| i + 1);
+    b.get(start..end).unwrap_or_default()
+}
+
 /// `s.split_once(sep)` for an ASCII `sep`, as a plain byte loop: `str::split_once` goes
 /// through `CharSearcher` and `memchr`, whose set-up costs more than the search on pieces of
 /// a few dozen bytes.

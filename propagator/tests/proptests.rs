@@ -217,6 +217,8 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         junk().prop_map(String::into_bytes),
         Just(b"00-00000000000000000dc58f7d2f4a95d4-065cc2043656824c-01".to_vec()),
+        Just(b"cc-00000000000000000dc58f7d2f4a95d4-065cc2043656824c-01-\xff".to_vec()),
+        Just(b"00-00000000000000000dc58f7d2f4a95d4-065cc2043656824c-\xff".to_vec()),
         Just(b"dd=s:1;o:rum".to_vec()),
         Just(b"session.id=s1,user.id=user_123,account.id=account_456".to_vec()),
         Just(b"992357060732163540".to_vec()),

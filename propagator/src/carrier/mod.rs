@@ -285,6 +285,14 @@ pub(crate) trait Source<'a> {
     fn first(&self, name: &str) -> Option<&'a str>;
     /// [`Extractor::get_all`].
     fn each(&self, name: &str, each: &mut dyn FnMut(&'a str));
+
+    /// [`first_and_count`] as bytes, for a reader that checks every byte itself: it may
+    /// also give a single value that is not UTF-8 (and counts it), which a reader must then
+    /// take as missing, as the carrier skips it.
+    fn first_bytes(&self, name: &str) -> (Option<&'a [u8]>, usize) {
+        let (first, count) = first_and_count(self, name);
+        (first.map(str::as_bytes), count)
+    }
 }
 
 impl<'a, E: Extractor + ?Sized> Source<'a> for &'a E {

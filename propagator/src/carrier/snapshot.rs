@@ -74,12 +74,13 @@ const LENGTHS: u64 = {
     bits
 };
 
-/// The table's headers of a carrier: for each name, its first value (when UTF-8) and how
-/// many values it has. A name with more than one value is read from the carrier again, as are
-/// names outside the table.
+/// The table's headers of a carrier: for each name, its first value and how many values it
+/// has. A name with more than one value is read from the carrier again, as are names outside
+/// the table. Values are checked to be UTF-8 when read, so that one read as bytes
+/// ([`Source::first_bytes`]) is not checked at all.
 pub(crate) struct Snapshot<'a, E: ?Sized> {
     carrier: &'a E,
-    first: [Option<&'a str>; SLOTS],
+    first: [&'a [u8]; SLOTS],
     values: [u8; SLOTS],
 }
 
@@ -87,7 +88,7 @@ impl<'a, E: Extractor + ?Sized> Snapshot<'a, E> {
     /// Reads `carrier` in one pass, or `None` when it cannot list its headers.
     #[inline]
     pub(crate) fn take(carrier: &'a E) -> Option<Self> {
-        let mut first = [None; SLOTS];
+        let mut first: [&'a [u8]; SLOTS] = [&[]; SLOTS];
         let mut values = [0u8; SLOTS];
         let listed = carrier.for_each_header(&mut |name, value| {
             let Some(i) = slot(name) else {
@@ -95,7 +96,7 @@ impl<'a, E: Extractor + ?Sized> Snapshot<'a, E> {
             };
             if let (Some(count), Some(slot)) = (values.get_mut(i), first.get_mut(i)) {
                 if *count == 0 {
-                    *slot = core::str::from_utf8(value).ok();
+                    *slot = value;
                 }
                 *count = count.saturating_add(1);
             }
@@ -111,8 +112,9 @@ impl<'a, E: Extractor + ?Sized> Snapshot<'a, E> {
 impl<'a, E: Extractor + ?Sized> Source<'a> for Snapshot<'a, E> {
     #[inline]
     fn first(&self, name: &str) -> Option<&'a str> {
-        match slot(name) {
-            Some(i) => self.first.get(i).copied().flatten(),
+        match slot(name).and_then(|i| Some((self.values.get(i)?, self.first.get(i)?))) {
+            Some((0, _)) => None,
+            Some((_, first)) => core::str::from_utf8(first).ok(),
             None => self.carrier.get(name),
         }
     }
@@ -122,11 +124,23 @@ impl<'a, E: Extractor + ?Sized> Source<'a> for Snapshot<'a, E> {
         match slot(name).and_then(|i| Some((self.values.get(i)?, self.first.get(i)?))) {
             Some((0, _)) => {}
             Some((1, first)) => {
-                if let Some(value) = first {
+                if let Ok(value) = core::str::from_utf8(first) {
                     each(value);
                 }
             }
             _ => self.carrier.get_all(name, each),
+        }
+    }
+
+    #[inline]
+    fn first_bytes(&self, name: &str) -> (Option<&'a [u8]>, usize) {
+        match slot(name).and_then(|i| Some((self.values.get(i)?, self.first.get(i)?))) {
+            Some((0, _)) => (None, 0),
+            Some((1, first)) => (Some(first), 1),
+            _ => {
+                let (first, count) = super::first_and_count(self, name);
+                (first.map(str::as_bytes), count)
+            }
         }
     }
 }

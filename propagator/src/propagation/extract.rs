@@ -18,15 +18,20 @@ fn extract_tracecontext<'a, S: Source<'a> + ?Sized>(
     carrier: &S,
     problems: &mut Problems,
 ) -> Option<(SpanContext<'a>, Option<Tracestate<'a>>)> {
-    let (value, count) = carrier::first_and_count(carrier, TRACEPARENT);
+    // As bytes: a version-00 value the parser takes is ASCII, and needs no UTF-8 check.
+    let (value, count) = carrier.first_bytes(TRACEPARENT);
     let value = value?;
     if count > 1 {
         // The W3C test harness expects a repeated traceparent to restart the trace.
         problems.header(TRACEPARENT, ErrorKind::MultipleHeaders);
         return None;
     }
-    let traceparent = match Traceparent::parse(value) {
+    let traceparent = match Traceparent::parse_ascii(value) {
+        // A higher version's ignored fields may hold anything.
+        Ok(tp) if tp.version() != 0 && core::str::from_utf8(value).is_err() => return None,
         Ok(tp) => tp,
+        // Not UTF-8: the carrier does not hand it out; there is no traceparent.
+        Err(_) if core::str::from_utf8(value).is_err() => return None,
         Err(e) => {
             problems.header(TRACEPARENT, e.kind());
             return None;

@@ -98,7 +98,13 @@ impl Traceparent {
     /// assert_eq!(err.to_string(), "version 00 has data after trace-flags");
     /// ```
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        Self::parse_bytes(codec::trim_ows(s).as_bytes()).map_err(ParseError::new)
+        Self::parse_ascii(s.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) of the bytes of a value, which need not be UTF-8: only ASCII
+    /// is ever accepted.
+    pub(crate) fn parse_ascii(s: &[u8]) -> Result<Self, ParseError> {
+        Self::parse_bytes(codec::trim_ows_bytes(s)).map_err(ParseError::new)
     }
 
     fn parse_bytes(s: &[u8]) -> Result<Self, ErrorKind> {
