@@ -286,7 +286,7 @@ impl EntryConfig {
         headers: &E,
         request: &ServerRequest<'_>,
     ) -> EntrySpan {
-        let (state, span) = start_request(&self.config, headers, request);
+        let (state, span, start) = start_request(&self.config, headers, request);
         #[cfg(feature = "opentelemetry")]
         if self.config.opentelemetry {
             crate::otel::bridge_entry_span(&span, &state);
@@ -294,7 +294,7 @@ impl EntryConfig {
         EntrySpan {
             span,
             state,
-            start: Instant::now(),
+            start,
             finished: false,
         }
     }
@@ -713,7 +713,7 @@ fn start_request<E: Extractor + ?Sized>(
     config: &SharedConfig,
     headers: &E,
     info: &ServerRequest<'_>,
-) -> (Arc<RequestState>, Span) {
+) -> (Arc<RequestState>, Span, Instant) {
     let path = info.path;
     let (method, method_replaced) = semconv::normalize_method(info.method);
     // Request text the client chose: left out whole when long (never cut).
@@ -819,24 +819,28 @@ fn start_request<E: Extractor + ?Sized>(
             )
         };
     }
-    let span = creating_entry_span(&state, entry_fields, || match config.identity_attributes {
-        IdentityAttributes::Datadog => entry_span!(
-            usr.id = user_id,
-            usr.name = Empty,
-            usr.email = Empty,
-            usr.session_id = Empty,
-            usr.role = Empty,
-            usr.scope = Empty,
-        ),
-        IdentityAttributes::OpenTelemetry => entry_span!(
-            user.id = user_id,
-            user.name = Empty,
-            user.email = Empty,
-            user.roles = Empty,
-            user.scope = Empty,
-        ),
+    // One clock read for the span's start in the record and for its `duration_ms`.
+    let started = Instant::now();
+    let span = creating_entry_span(&state, entry_fields, started, || {
+        match config.identity_attributes {
+            IdentityAttributes::Datadog => entry_span!(
+                usr.id = user_id,
+                usr.name = Empty,
+                usr.email = Empty,
+                usr.session_id = Empty,
+                usr.role = Empty,
+                usr.scope = Empty,
+            ),
+            IdentityAttributes::OpenTelemetry => entry_span!(
+                user.id = user_id,
+                user.name = Empty,
+                user.email = Empty,
+                user.roles = Empty,
+                user.scope = Empty,
+            ),
+        }
     });
-    (state, span)
+    (state, span, started)
 }
 
 #[cfg(test)]

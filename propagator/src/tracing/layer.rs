@@ -173,13 +173,13 @@ struct SpanData {
 }
 
 impl SpanData {
-    fn new(ids: Ids, kind: SpanKind, fields: Tags, layer: usize) -> Self {
+    fn new(ids: Ids, kind: SpanKind, fields: Tags, layer: usize, started: Instant) -> Self {
         SpanData {
             layer,
             ids,
             kind,
             start: SystemTime::now(),
-            started: Instant::now(),
+            started,
             fields,
             error_event: false,
             status_message: None,
@@ -362,22 +362,27 @@ where
         };
         // A second `UsertrailLayer` in the same subscriber: the first records the span (the
         // registry's extensions hold one value of a type, and inserting another panics).
-        if span.extensions().get::<SpanData>().is_some() {
-            return;
-        }
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
+            // One lock of the extensions for the check and the insert (every request).
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<SpanData>().is_some() {
+                return;
+            }
             if let Some(pending) = scope::take_pending() {
                 // The HTTP and identity fields the entry point gave the span, already typed
                 // (cheaper than visiting its thirty declared fields).
-                span.extensions_mut().insert(SpanData::new(
+                extensions.insert(SpanData::new(
                     Ids::Entry(pending.state),
                     SpanKind::Server,
                     pending.fields,
                     self.key(),
+                    pending.started,
                 ));
                 return;
             }
+        } else if span.extensions().get::<SpanData>().is_some() {
+            return;
         }
         if !self.children {
             return;
@@ -412,6 +417,7 @@ where
             },
             fields,
             self.key(),
+            Instant::now(),
         );
         data.status_message = status_message;
         span.extensions_mut().insert(data);

@@ -12,6 +12,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::record::Tags;
 use super::state::RequestState;
@@ -26,6 +27,8 @@ std::thread_local! {
 pub(crate) struct Pending {
     pub(crate) state: Arc<RequestState>,
     pub(crate) fields: Tags,
+    /// When the entry point started the span.
+    pub(crate) started: Instant,
 }
 
 /// Restores the previous current request when dropped.
@@ -65,7 +68,12 @@ pub(crate) fn current() -> Option<Arc<RequestState>> {
 }
 
 /// Runs `f` (which creates the entry span) with `state` and the span's `fields` pending.
-pub(crate) fn creating<R>(state: &Arc<RequestState>, fields: Tags, f: impl FnOnce() -> R) -> R {
+pub(crate) fn creating<R>(
+    state: &Arc<RequestState>,
+    fields: Tags,
+    started: Instant,
+    f: impl FnOnce() -> R,
+) -> R {
     struct Clear(Option<Pending>);
     impl Drop for Clear {
         fn drop(&mut self) {
@@ -76,6 +84,7 @@ pub(crate) fn creating<R>(state: &Arc<RequestState>, fields: Tags, f: impl FnOnc
     let pending = Pending {
         state: Arc::clone(state),
         fields,
+        started,
     };
     let previous = PENDING
         .try_with(|c| c.replace(Some(pending)))
