@@ -59,11 +59,12 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::time::Duration;
 use std::sync::Arc;
 use std::time::Instant;
 
 use ::tracing::Span;
-use ::tracing::field::Empty;
+use ::tracing::field::{Empty, Value};
 
 use crate::tracing::semconv::{self, HttpSpanName};
 use crate::tracing::{
@@ -285,7 +286,7 @@ impl EntryConfig {
         headers: &E,
         request: &ServerRequest<'_>,
     ) -> EntrySpan {
-        let (state, span) = start_request(&self.config, headers, request);
+        let (state, span, start) = start_request(&self.config, headers, request);
         #[cfg(feature = "opentelemetry")]
         if self.config.opentelemetry {
             crate::otel::bridge_entry_span(&span, &state);
@@ -293,7 +294,7 @@ impl EntryConfig {
         EntrySpan {
             span,
             state,
-            start: Instant::now(),
+            start,
             finished: false,
         }
     }
@@ -435,14 +436,18 @@ impl<'a> ServerRequest<'a> {
 /// Host and port of an authority (`example.com:8080`, `[::1]:80`, `example.com`); the
 /// host is `None` when empty.
 fn split_authority(authority: &str) -> (Option<&str>, Option<u16>) {
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    // Byte searches: `str::rsplit_once(char)` sets up a `memrchr` search, which costs more
+    // than a walk over a dozen bytes (this runs on every request). `@`, `[`, `]` and `:` are
+    // ASCII, so the splits fall on character boundaries.
+    let last = |s: &str, b: u8| s.bytes().rposition(|c| c == b);
+    let authority = last(authority, b'@').map_or(authority, |i| &authority[i + 1..]);
     let (host, port) = match authority.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((host, after)) => (host, after.strip_prefix(':')),
+        Some(rest) => match rest.bytes().position(|c| c == b']') {
+            Some(i) => (&rest[..i], rest[i + 1..].strip_prefix(':')),
             None => return (None, None),
         },
-        None => match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        None => match last(authority, b':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
             None => (authority, None),
         },
     };
@@ -612,21 +617,7 @@ impl EntrySpan {
         if span.is_disabled() {
             return;
         }
-        if let Some(status) = status {
-            span.record("http.response.status_code", i64::from(status));
-        }
-        // `error` is recorded only when true (Datadog's convention: absent means no error);
-        // `error.type` is the status code, or `_OTHER` when the service failed without one
-        // (OpenTelemetry's: a server's 4xx is the client's error, not the server's).
-        if failed || status.is_some_and(|s| s >= 500) {
-            span.record("error", true);
-            span.record("otel.status_code", "ERROR");
-            match status {
-                Some(code) => span.record("error.type", ::tracing::field::display(code)),
-                None => span.record("error.type", semconv::OTHER_ERROR),
-            };
-        }
-        span.record("duration_ms", self.start.elapsed().as_secs_f64() * 1000.0);
+        record_outcome(span, status, failed, self.start.elapsed());
         let state = &self.state;
         let service_tags: Vec<(Cow<'static, str>, String)> = {
             let inner = state.lock();
@@ -659,6 +650,55 @@ impl EntrySpan {
     }
 }
 
+/// Records the status code, `error`, `error.type` and the duration on the entry span in one
+/// `record_all`: each record is a trip through every layer (a span lookup and its extensions
+/// locked), so one for the outcome rather than one per field.
+fn record_outcome(span: &Span, status: Option<u16>, failed: bool, elapsed: Duration) {
+    let Some(metadata) = span.metadata() else {
+        return;
+    };
+    let fields = metadata.fields();
+    // Declared at both of the entry span's callsites.
+    let (Some(status_field), Some(duration_field)) = (
+        fields.field("http.response.status_code"),
+        fields.field("duration_ms"),
+    ) else {
+        return;
+    };
+    let status_code = status.map(i64::from);
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let status_value = status_code.as_ref().map(|v| v as &dyn Value);
+    // `error` is recorded only when true (Datadog's convention: absent means no error);
+    // `error.type` is the status code, or `_OTHER` when the service failed without one
+    // (OpenTelemetry's: a server's 4xx is the client's error, not the server's).
+    if !(failed || status.is_some_and(|s| s >= 500)) {
+        span.record_all(&fields.value_set(&[
+            (&status_field, status_value),
+            (&duration_field, Some(&duration_ms as &dyn Value)),
+        ]));
+        return;
+    }
+    let (Some(error_field), Some(otel_status_field), Some(error_type_field)) = (
+        fields.field("error"),
+        fields.field("otel.status_code"),
+        fields.field("error.type"),
+    ) else {
+        return;
+    };
+    let code = status.map(::tracing::field::display);
+    let error_type: &dyn Value = match &code {
+        Some(code) => code,
+        None => &semconv::OTHER_ERROR,
+    };
+    span.record_all(&fields.value_set(&[
+        (&status_field, status_value),
+        (&error_field, Some(&true as &dyn Value)),
+        (&otel_status_field, Some(&"ERROR" as &dyn Value)),
+        (&error_type_field, Some(error_type)),
+        (&duration_field, Some(&duration_ms as &dyn Value)),
+    ]));
+}
+
 impl Drop for EntrySpan {
     fn drop(&mut self) {
         if !self.finished {
@@ -673,7 +713,7 @@ fn start_request<E: Extractor + ?Sized>(
     config: &SharedConfig,
     headers: &E,
     info: &ServerRequest<'_>,
-) -> (Arc<RequestState>, Span) {
+) -> (Arc<RequestState>, Span, Instant) {
     let path = info.path;
     let (method, method_replaced) = semconv::normalize_method(info.method);
     // Request text the client chose: left out whole when long (never cut).
@@ -707,63 +747,57 @@ fn start_request<E: Extractor + ?Sized>(
     // fields. Without one (only `fmt`, or tracing-opentelemetry), nobody would.
     let mut entry_fields = Tags::new();
     if recorded && usertrail_layer_installed() {
-        let text = |v: Option<&str>| v.map(|v| TagValue::Str(Cow::Owned(String::from(v))));
-        let fields = [
-            ("http.request.method", Some(TagValue::from(method))),
-            (
-                "http.request.method_original",
-                text(method_replaced.then_some(info.method)),
-            ),
-            ("url.path", Some(TagValue::Str(intern(path)))),
-            ("url.query", text(query.as_deref())),
-            ("url.scheme", Some(TagValue::Str(intern(info.scheme)))),
-            ("http.route", text(info.route)),
-            ("server.address", text(server_address)),
-            (
-                "server.port",
-                server_port.map(|p| TagValue::I64(i64::from(p))),
-            ),
-            (
-                "network.protocol.version",
-                info.protocol_version.map(|v| TagValue::Str(intern(v))),
-            ),
-            ("user_agent.original", text(user_agent)),
-        ];
-        let identity = [
-            (SESSION_ID_ATTRIBUTE, session_id),
-            (USER_ID_ATTRIBUTE, user_id),
-            (ACCOUNT_ID_ATTRIBUTE, account_id),
-        ]
-        .map(|(attribute, value)| (config.identity_attributes.rename(attribute), text(value)));
-        entry_fields.reserve(fields.len() + identity.len() + 4);
-        for (key, value) in fields.into_iter().chain(identity) {
+        let text = |v: &str| TagValue::Str(Cow::Owned(String::from(v)));
+        // Pushed one by one (no array of options to build and copy first).
+        entry_fields.reserve(13 + 4);
+        let mut push = |key: &'static str, value: Option<TagValue>| {
             if let Some(value) = value {
                 entry_fields.push((Cow::Borrowed(key), value));
             }
-        }
+        };
+        push("http.request.method", Some(TagValue::from(method)));
+        push(
+            "http.request.method_original",
+            method_replaced.then(|| text(info.method)),
+        );
+        push("url.path", Some(TagValue::Str(intern(path))));
+        push("url.query", query.as_deref().map(text));
+        push("url.scheme", Some(TagValue::Str(intern(info.scheme))));
+        push("http.route", info.route.map(text));
+        push("server.address", server_address.map(text));
+        push(
+            "server.port",
+            server_port.map(|p| TagValue::I64(i64::from(p))),
+        );
+        push(
+            "network.protocol.version",
+            info.protocol_version.map(|v| TagValue::Str(intern(v))),
+        );
+        push("user_agent.original", user_agent.map(text));
+        let names = config.identity_attributes;
+        push(names.rename(SESSION_ID_ATTRIBUTE), session_id.map(text));
+        push(names.rename(USER_ID_ATTRIBUTE), user_id.map(text));
+        push(names.rename(ACCOUNT_ID_ATTRIBUTE), account_id.map(text));
     }
-    let state = Arc::new(RequestState::start(
-        config.clone(),
-        &extracted,
-        entry_fields,
-    ));
-    let (trace_id, span_id, parent_id) = {
-        let inner = state.lock();
-        (
-            inner.span_context.trace_id(),
-            inner.span_context.span_id(),
-            inner.parent_id,
-        )
-    };
+    let mut state = RequestState::start(config.clone(), &extracted);
+    let (trace_id, span_id, parent_id) = state.ids();
+    let state = Arc::new(state);
     // One callsite per naming: `tracing` field names are fixed at the callsite.
     macro_rules! entry_span {
         ($($identity:tt)*) => {
             ::tracing::info_span!(
                 target: TARGET,
                 ENTRY_SPAN_NAME,
+                // First, the fields `record_outcome` looks up by name on every request (a
+                // linear search of the callsite's names). Empty until then, where they stand
+                // changes nothing in what `fmt` prints or what is exported.
+                http.response.status_code = Empty,
+                duration_ms = Empty,
+                error = Empty,
+                error.type = Empty,
+                otel.status_code = Empty,
                 otel.kind = "server",
                 otel.name = %HttpSpanName { method, route: info.route },
-                otel.status_code = Empty,
                 trace_id = %trace_id,
                 span_id = %span_id,
                 parent_id = parent_id.map(::tracing::field::display),
@@ -778,10 +812,6 @@ fn start_request<E: Extractor + ?Sized>(
                 server.port = server_port.map(i64::from),
                 network.protocol.version = info.protocol_version,
                 user_agent.original = user_agent,
-                http.response.status_code = Empty,
-                error = Empty,
-                error.type = Empty,
-                duration_ms = Empty,
                 session.id = session_id,
                 account.id = account_id,
                 account.name = Empty,
@@ -789,24 +819,28 @@ fn start_request<E: Extractor + ?Sized>(
             )
         };
     }
-    let span = creating_entry_span(&state, || match config.identity_attributes {
-        IdentityAttributes::Datadog => entry_span!(
-            usr.id = user_id,
-            usr.name = Empty,
-            usr.email = Empty,
-            usr.session_id = Empty,
-            usr.role = Empty,
-            usr.scope = Empty,
-        ),
-        IdentityAttributes::OpenTelemetry => entry_span!(
-            user.id = user_id,
-            user.name = Empty,
-            user.email = Empty,
-            user.roles = Empty,
-            user.scope = Empty,
-        ),
+    // One clock read for the span's start in the record and for its `duration_ms`.
+    let started = Instant::now();
+    let span = creating_entry_span(&state, entry_fields, started, || {
+        match config.identity_attributes {
+            IdentityAttributes::Datadog => entry_span!(
+                usr.id = user_id,
+                usr.name = Empty,
+                usr.email = Empty,
+                usr.session_id = Empty,
+                usr.role = Empty,
+                usr.scope = Empty,
+            ),
+            IdentityAttributes::OpenTelemetry => entry_span!(
+                user.id = user_id,
+                user.name = Empty,
+                user.email = Empty,
+                user.roles = Empty,
+                user.scope = Empty,
+            ),
+        }
     });
-    (state, span)
+    (state, span, started)
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use ::tracing::field::{Field, Visit};
 use ::tracing::span::{Attributes, Id, Record};
-use ::tracing::{Event, Level, Metadata, Subscriber};
+use ::tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{Extensions, LookupSpan};
 
@@ -17,8 +18,8 @@ use super::record::{
     intern, put_tag,
 };
 use super::scope;
-use super::span_tree::{self, EntryRequest};
-use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, TARGET, new_span_id};
+use super::span_tree;
+use super::state::{CLIENT_SPAN_NAME, ENTRY_SPAN_NAME, RequestState, TARGET, new_span_id};
 use crate::{SpanId, TraceId};
 
 /// A `tracing_subscriber::Layer` that records the spans of each request served behind
@@ -144,9 +145,10 @@ impl<K: SpanSink> UsertrailLayer<K> {
 }
 
 enum Ids {
-    /// The entry span: ids live in the request state, the span's [`EntryRequest`] (the
-    /// OpenTelemetry bridge may replace them right after the span opens).
-    Entry,
+    /// The entry span of this request: ids live in its state (the OpenTelemetry bridge may
+    /// replace them right after the span opens). Held here, in the one value the layer
+    /// keeps per span, so that opening and closing an entry span costs one extension.
+    Entry(Arc<RequestState>),
     Child {
         trace_id: TraceId,
         span_id: SpanId,
@@ -171,13 +173,13 @@ struct SpanData {
 }
 
 impl SpanData {
-    fn new(ids: Ids, kind: SpanKind, fields: Tags, layer: usize) -> Self {
+    fn new(ids: Ids, kind: SpanKind, fields: Tags, layer: usize, started: Instant) -> Self {
         SpanData {
             layer,
             ids,
             kind,
             start: SystemTime::now(),
-            started: Instant::now(),
+            started,
             fields,
             error_event: false,
             status_message: None,
@@ -191,8 +193,8 @@ impl SpanData {
 /// recorded.
 fn parent_ids(extensions: &Extensions<'_>) -> Option<(TraceId, SpanId)> {
     match &extensions.get::<SpanData>()?.ids {
-        Ids::Entry => {
-            let inner = extensions.get::<EntryRequest>()?.0.lock();
+        Ids::Entry(state) => {
+            let inner = state.lock();
             Some((inner.span_context.trace_id(), inner.span_context.span_id()))
         }
         Ids::Child {
@@ -351,7 +353,7 @@ where
     K: SpanSink,
 {
     fn on_layer(&mut self, _subscriber: &mut S) {
-        span_tree::register::<S>();
+        span_tree::register(request_of::<S>);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -360,25 +362,27 @@ where
         };
         // A second `UsertrailLayer` in the same subscriber: the first records the span (the
         // registry's extensions hold one value of a type, and inserting another panics).
-        if span.extensions().get::<SpanData>().is_some() {
-            return;
-        }
         let metadata = attrs.metadata();
         if is_ours(metadata, ENTRY_SPAN_NAME) {
-            if let Some(state) = scope::pending() {
-                // The HTTP and identity fields the entry point gave the span, already typed
-                // (cheaper than visiting its thirty declared fields).
-                let fields = core::mem::take(&mut state.lock().entry_fields);
-                let mut extensions = span.extensions_mut();
-                extensions.insert(SpanData::new(
-                    Ids::Entry,
-                    SpanKind::Server,
-                    fields,
-                    self.key(),
-                ));
-                extensions.insert(EntryRequest(state));
+            // One lock of the extensions for the check and the insert (every request).
+            let mut extensions = span.extensions_mut();
+            if extensions.get_mut::<SpanData>().is_some() {
                 return;
             }
+            if let Some(pending) = scope::take_pending() {
+                // The HTTP and identity fields the entry point gave the span, already typed
+                // (cheaper than visiting its thirty declared fields).
+                extensions.insert(SpanData::new(
+                    Ids::Entry(pending.state),
+                    SpanKind::Server,
+                    pending.fields,
+                    self.key(),
+                    pending.started,
+                ));
+                return;
+            }
+        } else if span.extensions().get::<SpanData>().is_some() {
+            return;
         }
         if !self.children {
             return;
@@ -413,6 +417,7 @@ where
             },
             fields,
             self.key(),
+            Instant::now(),
         );
         data.status_message = status_message;
         span.extensions_mut().insert(data);
@@ -423,16 +428,16 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
-        let skip = match extensions.get_mut::<EntryRequest>() {
-            Some(entry) => Skip::Entry {
-                identity: entry.0.config.identity_attributes.declared(),
-            },
-            None => Skip::Hints,
-        };
         if let Some(data) = extensions
             .get_mut::<SpanData>()
             .filter(|d| d.layer == self.key())
         {
+            let skip = match &data.ids {
+                Ids::Entry(state) => Skip::Entry {
+                    identity: state.config.identity_attributes.declared(),
+                },
+                Ids::Child { .. } => Skip::Hints,
+            };
             let client = data.kind == SpanKind::Client;
             let mut given = None;
             values.record(&mut FieldVisitor {
@@ -503,7 +508,7 @@ where
         let Some(span) = ctx.span(&id) else {
             return;
         };
-        let (data, entry) = {
+        let data = {
             let mut extensions = span.extensions_mut();
             if extensions
                 .get_mut::<SpanData>()
@@ -514,13 +519,13 @@ where
             let Some(data) = extensions.remove::<SpanData>() else {
                 return;
             };
-            (data, extensions.remove::<EntryRequest>())
+            data
         };
         let duration = data.started.elapsed();
         let field_error = data.fields.iter().any(|(k, v)| k == "error" && *v == true);
         let mut tags = data.fields;
-        let (trace_id, span_id, parent_id, error) = match (data.ids, entry) {
-            (Ids::Entry, Some(EntryRequest(state))) => {
+        let (trace_id, span_id, parent_id, error) = match data.ids {
+            Ids::Entry(state) => {
                 let inner = state.lock();
                 // A tag the service set replaces a field of the same name.
                 inner.each_tag_after_identity(&state.config, |key, value| {
@@ -533,15 +538,11 @@ where
                     field_error,
                 )
             }
-            (Ids::Entry, None) => return,
-            (
-                Ids::Child {
-                    trace_id,
-                    span_id,
-                    parent_id,
-                },
-                _,
-            ) => (
+            Ids::Child {
+                trace_id,
+                span_id,
+                parent_id,
+            } => (
                 trace_id,
                 span_id,
                 Some(parent_id),
@@ -571,6 +572,21 @@ where
         }
         self.sink.record(record);
     }
+}
+
+/// The request of the nearest entry span at or above `id` in `dispatch`, when it is a
+/// subscriber of type `S` (registered by [`UsertrailLayer::on_layer`]).
+fn request_of<S>(dispatch: &Dispatch, id: &Id) -> Option<Arc<RequestState>>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + 'static,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let span = subscriber.span(id)?;
+    span.scope()
+        .find_map(|s| match &s.extensions().get::<SpanData>()?.ids {
+            Ids::Entry(state) => Some(Arc::clone(state)),
+            Ids::Child { .. } => None,
+        })
 }
 
 /// The service name the environment gives, read once: `OTEL_SERVICE_NAME`, else

@@ -4,19 +4,31 @@
 //! of each poll of the inner future, and of the inner service's `call`, then restore what was
 //! there before; this is what `tokio::task_local!` does, without depending on an executor.
 //! [`PENDING`] holds the state only while the entry span is being created, so that
-//! `UsertrailLayer::on_new_span` can attach it to that span (and to no other).
+//! `UsertrailLayer::on_new_span` can take it for that span (and no other can), with the
+//! span's typed fields.
 
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::sync::Arc;
+use std::time::Instant;
 
+use super::record::Tags;
 use super::state::RequestState;
 
 std::thread_local! {
     static CURRENT: Cell<Option<Arc<RequestState>>> = const { Cell::new(None) };
-    static PENDING: Cell<Option<Arc<RequestState>>> = const { Cell::new(None) };
+    static PENDING: Cell<Option<Pending>> = const { Cell::new(None) };
+}
+
+/// The entry span being created: its request, and its HTTP and identity fields typed for
+/// `UsertrailLayer`'s record (empty when no `UsertrailLayer` records it).
+pub(crate) struct Pending {
+    pub(crate) state: Arc<RequestState>,
+    pub(crate) fields: Tags,
+    /// When the entry point started the span.
+    pub(crate) started: Instant,
 }
 
 /// Restores the previous current request when dropped.
@@ -41,46 +53,52 @@ pub(crate) fn enter(state: &Arc<RequestState>) -> Entered {
     Entered { previous }
 }
 
-fn peek(
-    slot: &'static std::thread::LocalKey<Cell<Option<Arc<RequestState>>>>,
-) -> Option<Arc<RequestState>> {
-    slot.try_with(|c| {
-        let value = c.take();
-        let out = value.clone();
-        c.set(value);
-        out
-    })
-    .ok()
-    .flatten()
-}
-
 /// The request whose future is being polled on this thread, if any.
 #[inline]
 pub(crate) fn current() -> Option<Arc<RequestState>> {
-    peek(&CURRENT)
+    CURRENT
+        .try_with(|c| {
+            let value = c.take();
+            let out = value.clone();
+            c.set(value);
+            out
+        })
+        .ok()
+        .flatten()
 }
 
-/// Runs `f` (which creates the entry span) with `state` pending.
-pub(crate) fn creating<R>(state: &Arc<RequestState>, f: impl FnOnce() -> R) -> R {
-    struct Clear(Option<Arc<RequestState>>);
+/// Runs `f` (which creates the entry span) with `state` and the span's `fields` pending.
+pub(crate) fn creating<R>(
+    state: &Arc<RequestState>,
+    fields: Tags,
+    started: Instant,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Clear(Option<Pending>);
     impl Drop for Clear {
         fn drop(&mut self) {
             let previous = self.0.take();
             let _ = PENDING.try_with(|c| c.set(previous));
         }
     }
+    let pending = Pending {
+        state: Arc::clone(state),
+        fields,
+        started,
+    };
     let previous = PENDING
-        .try_with(|c| c.replace(Some(Arc::clone(state))))
+        .try_with(|c| c.replace(Some(pending)))
         .ok()
         .flatten();
     let _clear = Clear(previous);
     f()
 }
 
-/// The state of the entry span being created on this thread, if any.
+/// Takes the entry span being created on this thread, if any: the first span to take it
+/// is that span.
 #[inline]
-pub(crate) fn pending() -> Option<Arc<RequestState>> {
-    peek(&PENDING)
+pub(crate) fn take_pending() -> Option<Pending> {
+    PENDING.try_with(Cell::take).ok().flatten()
 }
 
 pin_project_lite::pin_project! {

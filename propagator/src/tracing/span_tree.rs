@@ -1,8 +1,8 @@
 //! The request a span belongs to, found from outside a layer callback.
 //!
-//! The entry span carries its request state in its extensions, as an [`EntryRequest`]
-//! newtype (tracing-subscriber's registry docs ask layers to share data that way), and the
-//! spans below it reach it through their parent links. Code that is not a layer callback
+//! The entry span carries its request state in its extensions, in the data `UsertrailLayer`
+//! keeps there (tracing-subscriber's registry docs ask layers to share data that way), and
+//! the spans below it reach it through their parent links. Code that is not a layer callback
 //! holds only a `Dispatch`, so each `UsertrailLayer` registers, for the subscriber type it is
 //! layered on (bound on `LookupSpan`, whatever that type is), a lookup that downcasts the
 //! dispatch to it and walks up from a span.
@@ -11,17 +11,13 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use ::tracing::Dispatch;
 use ::tracing::span::Id;
-use ::tracing::{Dispatch, Subscriber};
-use tracing_subscriber::registry::LookupSpan;
 
 use super::state::RequestState;
 
-/// In the entry span's extensions: the request it is the entry span of.
-pub(crate) struct EntryRequest(pub(crate) Arc<RequestState>);
-
-/// The nearest [`EntryRequest`] at or above a span, for one subscriber type.
-type Lookup = fn(&Dispatch, &Id) -> Option<Arc<RequestState>>;
+/// The request of the nearest entry span at or above a span, for one subscriber type.
+pub(crate) type Lookup = fn(&Dispatch, &Id) -> Option<Arc<RequestState>>;
 
 /// One lookup per subscriber type a `UsertrailLayer` was layered on: a program has a fixed
 /// number of those, so this stays small.
@@ -38,30 +34,13 @@ pub(crate) fn any_registered() -> bool {
     REGISTERED.load(Ordering::Relaxed)
 }
 
-/// Makes [`current_request`] able to walk the spans of subscribers of type `S`.
-pub(crate) fn register<S>()
-where
-    S: Subscriber + for<'a> LookupSpan<'a> + 'static,
-{
-    let lookup: Lookup = request_of::<S>;
+/// Makes [`current_request`] able to walk the spans of one subscriber type with `lookup`.
+pub(crate) fn register(lookup: Lookup) {
     let mut lookups = LOOKUPS.lock().unwrap_or_else(|e| e.into_inner());
     if !lookups.iter().any(|l| core::ptr::fn_addr_eq(*l, lookup)) {
         lookups.push(lookup);
     }
     REGISTERED.store(true, Ordering::Relaxed);
-}
-
-fn request_of<S>(dispatch: &Dispatch, id: &Id) -> Option<Arc<RequestState>>
-where
-    S: Subscriber + for<'a> LookupSpan<'a> + 'static,
-{
-    let subscriber = dispatch.downcast_ref::<S>()?;
-    let span = subscriber.span(id)?;
-    span.scope().find_map(|s| {
-        s.extensions()
-            .get::<EntryRequest>()
-            .map(|entry| Arc::clone(&entry.0))
-    })
 }
 
 /// The request of the nearest entry span above the current span of the default

@@ -9,7 +9,6 @@ use core::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::names::IdentityAttributes;
-use super::record::Tags;
 use crate::datadog::tracecontext::priority_from_sampled;
 use crate::{
     Baggage, Context, Extracted, Identity, Injector, PropagatorType, SpanContext, SpanId,
@@ -228,8 +227,33 @@ impl Config {
         !value.is_empty()
             && value.len() <= self.max_tag_value_len
             // Printable ASCII (the common case) first; else no C0/C1 control character.
-            && (value.bytes().all(|b| (0x20..0x7f).contains(&b))
-                || !value.chars().any(char::is_control))
+            && (printable_ascii(value) || !value.chars().any(char::is_control))
+    }
+}
+
+/// Whether every byte of `value` is printable ASCII (`0x20..0x7f`). Without the early exit
+/// of `all`, the loop is vectorized: the identity values of every request go through it.
+#[inline]
+fn printable_ascii(value: &str) -> bool {
+    value
+        .bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5f))
+}
+
+/// A Datadog origin kept for the request: the ones Datadog's own products send borrow a
+/// static string rather than each request copying its own.
+fn owned_origin(origin: Cow<'_, str>) -> Cow<'static, str> {
+    const COMMON: &[&str] = &[
+        "rum",
+        "synthetics",
+        "synthetics-browser",
+        "lambda",
+        "appsec",
+        "ciapp-test",
+    ];
+    match COMMON.iter().find(|c| **c == origin) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(origin.into_owned()),
     }
 }
 
@@ -267,9 +291,6 @@ pub(crate) struct Inner {
     /// ([`Inner::push_tags`]), once per request for the span record: nothing is copied for
     /// them before.
     pub(crate) tags: BTreeMap<Cow<'static, str>, String>,
-    /// The entry span's HTTP and identity fields, typed, for `UsertrailLayer` to take when
-    /// the span opens (empty when no subscriber records the span).
-    pub(crate) entry_fields: Tags,
 }
 
 /// A tag list: later entries win when collected into a map.
@@ -303,7 +324,7 @@ impl Inner {
 
     /// The tags [`each_tag`](Self::each_tag) gives after the identity from the baggage: the
     /// `baggage.<key>` tags, then the service's. `UsertrailLayer` takes the identity from
-    /// [`entry_fields`](Self::entry_fields), where the entry point put it once.
+    /// the entry span's typed fields, where the entry point put it once.
     pub(crate) fn each_tag_after_identity(
         &self,
         config: &Config,
@@ -369,19 +390,17 @@ impl RequestState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Continues the extracted trace (or starts one) with a new span id; `entry_fields` are
-    /// the entry span's HTTP and identity fields, for the record.
-    pub(crate) fn start(
-        config: SharedConfig,
-        extracted: &Extracted<'_>,
-        entry_fields: Tags,
-    ) -> Self {
+    /// Continues the extracted trace (or starts one) with a new span id.
+    pub(crate) fn start(config: SharedConfig, extracted: &Extracted<'_>) -> Self {
         let span_id = new_span_id();
         let (mut span_context, parent_id) = match extracted.span_context() {
-            Some(remote) => (
-                remote.clone().into_owned().with_span_id(span_id),
-                Some(remote.span_id()),
-            ),
+            Some(remote) => {
+                let mut local = remote.clone();
+                let origin = local.origin.take().map(owned_origin);
+                let mut local = local.into_owned().with_span_id(span_id);
+                local.origin = origin;
+                (local, Some(remote.span_id()))
+            }
             None => (
                 SpanContext::new(
                     new_trace_id(),
@@ -405,10 +424,20 @@ impl RequestState {
                 tracestate: extracted.tracestate().cloned().map(Tracestate::into_owned),
                 baggage: extracted.baggage().clone().into_owned(),
                 tags: BTreeMap::new(),
-                entry_fields,
             }),
             config,
         }
+    }
+
+    /// The trace id, the entry span's id and the caller's span id, read before the state is
+    /// shared (no lock).
+    pub(crate) fn ids(&mut self) -> (TraceId, SpanId, Option<SpanId>) {
+        let inner = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
+        (
+            inner.span_context.trace_id(),
+            inner.span_context.span_id(),
+            inner.parent_id,
+        )
     }
 
     /// Sets a tag the service chose: wins over baggage, later calls win over earlier ones.
